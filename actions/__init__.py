@@ -1,0 +1,6 @@
+"""Custom actions for the Rasa action server (rasa_sdk).
+
+One module per concern (complaint, handoff, calculators, session), each thin: read
+slots, call ``bot.*``, utter, return events. The FAQ answers need no custom action:
+they are Rasa responses generated from data/knowledge/.
+"""

@@ -1,0 +1,98 @@
+"""The ``niangjia`` command: generate data, train, and run the three servers."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from bot.config import Settings, load_settings
+from bot.knowledge.generate import write_training_data
+from bot.training import ensure_model, fingerprint
+
+logger = logging.getLogger("niangjia")
+
+
+def _rasa_env(settings: Settings) -> dict[str, str]:
+    """Environment that endpoints.yml / credentials.yml expand (${VAR})."""
+    env = dict(os.environ)
+    env.update(
+        ACTION_ENDPOINT_URL=settings.action_endpoint,
+        TRACKER_DB=settings.tracker_db,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SANIC_AUTO_EXTEND="false",
+    )
+    return env
+
+
+def _exec(argv: list[str], env: dict[str, str], settings: Settings) -> None:
+    os.chdir(settings.project_root)
+    sys.stdout.flush()
+    os.execvpe(argv[0], argv, env)
+
+
+def run_server(name: str, settings: Settings) -> None:
+    """Replace this process with one of the servers (used by the Procfile)."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    python = sys.executable
+    if name == "rasa":
+        model = ensure_model(settings)
+        web_origins = f"http://localhost:{settings.web_port},http://{settings.host}:{settings.web_port}"
+        argv = [
+            python, "-m", "rasa", "run", "--enable-api",
+            "--auth-token", settings.rasa_token,
+            "--model", str(model),
+            "--interface", settings.host, "--port", str(settings.rasa_port),
+            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            "--cors", web_origins,
+        ]
+        _exec(argv, _rasa_env(settings), settings)
+    elif name == "actions":
+        argv = [python, "-m", "rasa_sdk", "--actions", "actions",
+                "--port", str(settings.actions_port)]
+        _exec(argv, _rasa_env(settings), settings)
+    elif name == "web":
+        argv = [
+            python, "-m", "gunicorn", "--workers", str(settings.web_workers),
+            "--bind", f"{settings.host}:{settings.web_port}",
+            "--access-logfile", "-", "bot.console:create_app()",
+        ]
+        _exec(argv, dict(os.environ), settings)
+    else:
+        raise SystemExit(f"unknown server {name!r}: choose rasa, actions or web")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="niangjia", description="娘家人 worker-rights assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("generate", help="generate Rasa responses and rules from data/knowledge")
+    train = sub.add_parser("train", help="train a model unless one matches the data")
+    train.add_argument("--force", action="store_true", help="train even if a model matches")
+    sub.add_parser("fingerprint", help="print the fingerprint of the training inputs")
+    run = sub.add_parser("run", help="run one server in the foreground")
+    run.add_argument("server", choices=["rasa", "actions", "web"])
+    sub.add_parser("urls", help="print where the servers listen")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.command == "generate":
+        print(write_training_data())
+    elif args.command == "train":
+        print(ensure_model(settings, force=args.force))
+    elif args.command == "fingerprint":
+        print(fingerprint(settings.project_root))
+    elif args.command == "run":
+        run_server(args.server, settings)
+    elif args.command == "urls":
+        print(f"工人聊天页面 (web chat):   http://localhost:{settings.web_port}/")
+        print(f"Rasa HTTP API:            http://localhost:{settings.rasa_port}/")
+        print(f"Action server:            http://localhost:{settings.actions_port}/health")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

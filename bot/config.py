@@ -1,0 +1,90 @@
+"""Settings, read from environment variables in one place.
+
+Every process (Rasa server, action server, web app, CLI) builds its settings
+with :func:`load_settings`; nothing else reads ``os.environ`` for configuration.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration with embedded single-machine defaults."""
+
+    project_root: Path
+    var_dir: Path
+    models_dir: Path
+    host: str
+    rasa_port: int
+    actions_port: int
+    web_port: int
+    rasa_token: str
+    rasa_public_url: str
+    tracker_db: str
+    web_workers: int
+    log_level: str
+
+    @property
+    def rasa_url(self) -> str:
+        """Where the web app and tools reach the Rasa HTTP API."""
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_endpoint(self) -> str:
+        return f"http://{self.host}:{self.actions_port}/webhook"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    root = Path(env.get("NIANGJIA_ROOT", str(PROJECT_ROOT))).resolve()
+    var_dir = Path(env.get("NIANGJIA_VAR_DIR", str(root / "var"))).resolve()
+    host = env.get("NIANGJIA_HOST", "127.0.0.1")
+    rasa_port = _int(env, "RASA_PORT", 5005)
+    token = env.get("RASA_TOKEN") or _local_token(var_dir)
+    return Settings(
+        project_root=root,
+        var_dir=var_dir,
+        models_dir=Path(env.get("NIANGJIA_MODELS_DIR", str(root / "models"))).resolve(),
+        host=host,
+        rasa_port=rasa_port,
+        actions_port=_int(env, "ACTIONS_PORT", 5055),
+        web_port=_int(env, "WEB_PORT", 8000),
+        rasa_token=token,
+        rasa_public_url=env.get("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}"),
+        tracker_db=env.get("TRACKER_DB", str(var_dir / "tracker.db")),
+        web_workers=_int(env, "WEB_WORKERS", 2),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+    )
+
+
+def _local_token(var_dir: Path) -> str:
+    """A per-installation API token, created once under ``var/`` when none is set.
+
+    Keeps the Rasa HTTP API authenticated on a fresh machine without a secret in the repo.
+    """
+    path = var_dir / "rasa_token"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    path.write_text(token, encoding="utf-8")
+    path.chmod(0o600)
+    return token
