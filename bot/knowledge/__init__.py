@@ -1,0 +1,1 @@
+"""The rights knowledge base: topics, answers, citations (source: data/knowledge/)."""

@@ -1,0 +1,83 @@
+"""The knowledge base covers every contract topic with the facts and citations it must state."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.knowledge.generate import build_training_data, write_training_data
+from bot.knowledge.topics import KnowledgeError, format_citation, load_topics, render_answer
+from tests.conftest import SHARED
+
+SPEC = yaml.safe_load((SHARED / "spec" / "topics.yml").read_text(encoding="utf-8"))["topics"]
+SPEC_BY_ID = {t["id"]: t for t in SPEC}
+TOPICS = load_topics()
+BY_ID = {t.id: t for t in TOPICS}
+# One phone screen: title, answer, basis and next step together.
+MAX_RENDERED_CHARS = 420
+
+
+def test_every_contract_topic_has_an_answer():
+    assert set(BY_ID) == set(SPEC_BY_ID)
+
+
+@pytest.mark.parametrize("topic_id", sorted(SPEC_BY_ID))
+def test_answer_cites_every_basis_of_the_spec(topic_id):
+    rendered = render_answer(BY_ID[topic_id])
+    for basis in SPEC_BY_ID[topic_id]["basis"]:
+        assert format_citation(basis) in rendered, basis
+
+
+@pytest.mark.parametrize("topic_id", sorted(SPEC_BY_ID))
+def test_answer_states_every_fact_of_the_spec(topic_id):
+    topic = BY_ID[topic_id]
+    spec_facts = SPEC_BY_ID[topic_id]["facts"]
+    assert [f.text for f in topic.facts] == spec_facts, "facts must mirror topics.yml one to one"
+    for fact in topic.facts:
+        assert fact.must_say, f"no evidence phrases for: {fact.text}"
+        for phrase in fact.must_say:
+            assert phrase in topic.answer, f"{phrase!r} missing for fact: {fact.text}"
+
+
+@pytest.mark.parametrize("topic_id", sorted(SPEC_BY_ID))
+def test_answer_fits_one_phone_screen_and_says_what_to_do_next(topic_id):
+    rendered = render_answer(BY_ID[topic_id])
+    assert len(rendered) <= MAX_RENDERED_CHARS
+    assert "\n下一步：" in rendered and "依据：" in rendered
+
+
+def test_citation_format():
+    assert format_citation("劳动法 第50条") == "《劳动法》第50条"
+    assert format_citation("保障农民工工资支付条例") == "《保障农民工工资支付条例》"
+    assert (format_citation("关于贯彻执行《劳动法》若干问题的意见 第59条")
+            == "《关于贯彻执行〈劳动法〉若干问题的意见》第59条")
+
+
+def test_generated_data_has_one_response_and_rule_per_topic(tmp_path: Path):
+    out = write_training_data(output=tmp_path / "knowledge.yml")
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert set(data["responses"]) == {t.response_name for t in TOPICS}
+    assert data["responses"]["utter_overtime_pay_answer"][0]["text"] == render_answer(BY_ID["overtime_pay"])
+    rules = {r["steps"][0]["intent"]: r["steps"][1]["action"] for r in data["rules"]}
+    assert rules == {t.id: t.response_name for t in TOPICS}
+
+
+def test_generation_is_stable():
+    assert build_training_data(TOPICS) == build_training_data(load_topics())
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("topics: {}", "'topics' list"),
+        ("topics:\n  - id: a\n    title: t\n    answer: x\n    next: n\n    basis: []", "basis"),
+        ("topics:\n  - id: bad id\n    title: t", "snake_case"),
+        ("topics:\n  - id: a\n    answer: x\n    next: n\n    basis: [b]", "title"),
+    ],
+)
+def test_malformed_knowledge_is_rejected_with_a_clear_message(tmp_path, content, message):
+    path = tmp_path / "topics.yml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=message):
+        load_topics(path)
