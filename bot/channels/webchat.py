@@ -1,0 +1,74 @@
+"""Socket.io channel for the web chat page.
+
+Rasa 3.6's ``SocketIOInput`` calls ``sio.enter_room()`` without ``await`` when
+``session_persistence`` is on; python-socketio >= 5.10 made it a coroutine, so the
+socket never joins its session room and replies never arrive (RasaHQ/rasa#13027).
+This subclass registers a ``session_request`` handler that awaits it, and answers
+empty or oversized messages plainly instead of passing them to the model.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 2000
+EMPTY_REPLY = "请输入你想咨询的问题，比如“老板拖欠工资怎么办”。"
+TOO_LONG_REPLY = "消息太长了（超过2000字），请分几次发送，或先简要说明你最想问的问题。"
+
+
+class WebChatInput(SocketIOInput):
+    """Rasa's socket.io channel with working session persistence."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None  # set by the parent's blueprint()
+
+        async def session_request(sid: str, data: dict | None) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not session_id.strip():
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            logger.debug("socket %s joined session %s", sid, session_id)
+
+        async def user_uttered(sid: str, data: dict | None) -> None:
+            data = data if isinstance(data, dict) else {}
+            text = data.get("message")
+            problem = _problem_with(text)
+            if problem is None:
+                await parent_handler(sid, data)
+                return
+            room = data.get("session_id") if self.session_persistence else sid
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            await output.send_text_message(room or sid, problem)
+
+        handlers = sio.handlers.setdefault(self.namespace or "/", {})
+        parent_handler = handlers[self.user_message_evt]
+        sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, user_uttered, namespace=self.namespace)
+        return webhook
+
+
+def _problem_with(text: object) -> str | None:
+    """The reply for a message the model should not see, or None when it is fine."""
+    if not isinstance(text, str) or not text.strip():
+        return EMPTY_REPLY
+    if len(text) > MAX_MESSAGE_CHARS:
+        return TOO_LONG_REPLY
+    return None
