@@ -1,0 +1,123 @@
+"""Helpers shared by the benchmarks: data sets, topic mapping, servers, training."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+BIN = Path(sys.executable).parent
+TOPIC_IDS = [t["id"] for t in yaml.safe_load(
+    (SHARED / "spec" / "topics.yml").read_text(encoding="utf-8"))["topics"]]
+REJECTED = {"nlu_fallback", "out_of_scope"}
+
+
+def load_rasa_examples(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) pairs of a Rasa NLU YAML file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = []
+    for block in data.get("nlu", []):
+        for line in str(block.get("examples", "")).splitlines():
+            if line.strip().startswith("- "):
+                pairs.append((line.strip()[2:].strip(), block["intent"]))
+    return pairs
+
+
+def load_real_questions() -> list[tuple[str, str]]:
+    path = SHARED / "eval" / "real_questions_dev.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(r["text"], r["topic"]) for r in rows]
+
+
+def topic_of(parse: dict) -> str:
+    """Map a Rasa parse to a topic by the contract: intent `<id>` or `faq/<id>`."""
+    intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
+    if intent == "faq":
+        selected = parse.get("response_selector", {}).get("faq", {}).get("response", {})
+        return (selected.get("intent_response_key") or "faq").split("/", 1)[-1]
+    if intent in REJECTED:
+        return "out_of_scope"
+    return intent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def train(config: Path, out_dir: Path, name: str) -> tuple[Path, float]:
+    """Train a model with ``config`` on the project's domain and data; return (path, seconds)."""
+    started = time.monotonic()
+    subprocess.run(
+        [str(BIN / "niangjia"), "generate"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
+         "--data", "data", "--out", str(out_dir), "--fixed-model-name", name],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return out_dir / f"{name}.tar.gz", time.monotonic() - started
+
+
+def project_model() -> Path:
+    """The model matching the current data, trained if needed (as `make run` does)."""
+    out = subprocess.run([str(BIN / "niangjia"), "train"], cwd=ROOT, check=True,
+                         capture_output=True, text=True)
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+class RasaServer:
+    """A real `rasa run` on a free port with the SQL tracker store, as in production."""
+
+    def __init__(self, model: Path) -> None:
+        self.model = model
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._tmp = tempfile.TemporaryDirectory(prefix="niangjia-bench-")
+        self._proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "RasaServer":
+        env = dict(os.environ, TRACKER_DB=str(Path(self._tmp.name) / "tracker.db"),
+                   ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook",
+                   TF_CPP_MIN_LOG_LEVEL="2")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "rasa", "run", "--model", str(self.model), "--port", str(self.port),
+             "--interface", "127.0.0.1", "--credentials", "credentials.yml",
+             "--endpoints", "endpoints.yml", "--log-level", "WARNING"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError("rasa server exited during start-up")
+            try:
+                if requests.get(f"{self.url}/", timeout=2).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.5)
+        raise TimeoutError("rasa server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=30)
+        self._tmp.cleanup()
+
+
+def quiet_rasa_logs() -> None:
+    """Rasa 3.6 logs every parse through structlog at debug level; keep benchmarks readable."""
+    import logging
+
+    import structlog
+
+    logging.disable(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

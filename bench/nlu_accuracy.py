@@ -1,0 +1,131 @@
+"""NLU accuracy on the held-out set (tests/nlu/) and on the real questions (../shared/eval).
+
+Usage:
+  python bench/nlu_accuracy.py                   # the project model (trained if needed)
+  python bench/nlu_accuracy.py --model X.tar.gz  # a given model
+  python bench/nlu_accuracy.py --config C.yml    # train a model with another config first
+
+Prints topic accuracy, out-of-scope rejection and the most frequent confusions.
+The real questions are measured only: they are never used for training.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (  # noqa: E402
+    ROOT, TOPIC_IDS, load_rasa_examples, load_real_questions, project_model, quiet_rasa_logs,
+    topic_of, train,
+)
+
+BASIC_INTENTS = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
+                 "file_complaint"}
+
+
+def parse_all(model: Path, texts: list[str]) -> tuple[list[dict], float]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+
+    async def run() -> list[dict]:
+        return [await agent.parse_message(t) for t in texts]
+
+    started = time.perf_counter()
+    parses = asyncio.run(run())
+    return parses, (time.perf_counter() - started) / max(len(texts), 1)
+
+
+def score(pairs: list[tuple[str, str]], parses: list[dict]) -> dict:
+    """Accuracy figures for (text, label) pairs and their parses."""
+    topic_hits = topic_total = oos_hits = oos_total = other_hits = other_total = 0
+    basic_hits = basic_total = 0
+    confusions: Counter[tuple[str, str]] = Counter()
+    for (_, label), parse in zip(pairs, parses):
+        predicted = topic_of(parse)
+        if label in TOPIC_IDS:
+            topic_total += 1
+            topic_hits += predicted == label
+        elif label == "out_of_scope":
+            oos_total += 1
+            oos_hits += predicted == "out_of_scope"
+        elif label == "other_labour":
+            other_total += 1
+            other_hits += predicted in TOPIC_IDS or predicted in {"request_human", "out_of_scope"}
+            continue
+        elif label in BASIC_INTENTS or label.startswith("chitchat"):
+            basic_total += 1
+            basic_hits += predicted == label.split("/")[0]
+            continue
+        if predicted != label:
+            confusions[(label, predicted)] += 1
+    in_scope = topic_total + other_total
+    return {
+        "n": len(pairs),
+        "topic_accuracy": _ratio(topic_hits, topic_total),
+        "in_scope_accuracy": _ratio(topic_hits + other_hits, in_scope),
+        "oos_rejection": _ratio(oos_hits, oos_total),
+        "all_accuracy": _ratio(topic_hits + other_hits + oos_hits + basic_hits,
+                               topic_total + other_total + oos_total + basic_total),
+        "basic_intent_accuracy": _ratio(basic_hits, basic_total),
+        "counts": {"topic": topic_total, "other_labour": other_total, "oos": oos_total,
+                   "basic": basic_total},
+        "top_confusions": [f"{a} -> {b}: {n}" for (a, b), n in confusions.most_common(12)],
+    }
+
+
+def _ratio(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
+
+
+def report(name: str, result: dict) -> None:
+    pct = lambda v: "n/a" if v is None else f"{v * 100:.1f} %"  # noqa: E731
+    print(f"\n== {name} (n={result['n']}, {result['counts']})")
+    print(f"topic accuracy        {pct(result['topic_accuracy'])}")
+    print(f"in-scope accuracy     {pct(result['in_scope_accuracy'])}")
+    print(f"out-of-scope rejected {pct(result['oos_rejection'])}")
+    print(f"basic intents         {pct(result['basic_intent_accuracy'])}")
+    print(f"all                   {pct(result['all_accuracy'])}")
+    print("confusions (label -> predicted):")
+    for line in result["top_confusions"]:
+        print(f"  {line}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--config", type=Path, help="train a fresh model with this config first")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    quiet_rasa_logs()
+
+    if args.config:
+        out = Path(tempfile.mkdtemp(prefix="niangjia-nlu-"))
+        model, seconds = train(args.config, out, "candidate")
+        print(f"trained {args.config} in {seconds:.0f} s")
+    else:
+        model = args.model or project_model()
+    print(f"model: {model}")
+
+    held_out = [(t, i) for t, i in load_rasa_examples(ROOT / "tests" / "nlu" / "test_set.yml")]
+    real = load_real_questions()
+    figures = {}
+    for name, pairs in (("held-out tests/nlu/test_set.yml", held_out),
+                        ("real questions ../shared/eval (measure only)", real)):
+        parses, per_parse = parse_all(model, [t for t, _ in pairs])
+        figures[name] = score(pairs, parses)
+        figures[name]["mean_parse_ms"] = round(per_parse * 1000, 1)
+        report(name, figures[name])
+        print(f"mean parse time       {per_parse * 1000:.1f} ms")
+    if args.json:
+        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
