@@ -8,6 +8,8 @@ PY      := $(BIN)/python
 STAMP   := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 PYTEST_ARGS ?=
+# Rasa must never phone home (telemetry, Sentry error reports): these machines reach no hub.
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help run test setup model generate validate bench lock clean chromium
 

@@ -16,6 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 BIN = Path(sys.executable).parent
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 TOPIC_IDS = [t["id"] for t in yaml.safe_load(
     (SHARED / "spec" / "topics.yml").read_text(encoding="utf-8"))["topics"]]
 REJECTED = {"nlu_fallback", "out_of_scope"}
@@ -89,16 +90,18 @@ class RasaServer:
         env = dict(os.environ, TRACKER_DB=str(Path(self._tmp.name) / "tracker.db"),
                    ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook",
                    TF_CPP_MIN_LOG_LEVEL="2")
+        self._log = Path(self._tmp.name) / "rasa.log"
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "rasa", "run", "--model", str(self.model), "--port", str(self.port),
              "--interface", "127.0.0.1", "--credentials", "credentials.yml",
-             "--endpoints", "endpoints.yml", "--log-level", "WARNING"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+             "--endpoints", "endpoints.yml", "--quiet"],
+            cwd=ROOT, env=env, stdout=self._log.open("wb"), stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError("rasa server exited during start-up")
+                tail = self._log.read_text(encoding="utf-8", errors="replace")[-3000:]
+                raise RuntimeError(f"rasa server exited during start-up:\n{tail}")
             try:
                 if requests.get(f"{self.url}/", timeout=2).ok:
                     return self

@@ -1,7 +1,7 @@
 """Response time and throughput through the REST channel, ours against a stock pipeline.
 
 Starts a real Rasa server (SQL tracker store, as `make run`) for each model and sends
-worker questions from tests/nlu/ over HTTP:
+worker questions from tests/nlu/ over HTTP, 8 messages per worker conversation:
   - one conversation at a time: p50/p95 response time;
   - 20 concurrent conversations: messages/s and p50/p95.
 The stock model uses the default configuration of `rasa init` on the same data.
@@ -29,14 +29,20 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
+# A worker's consultation is a handful of messages; after that a new worker starts.
+MESSAGES_PER_CONVERSATION = 8
+
+
 def _conversation(url: str, sender: str, texts: list[str]) -> tuple[list[float], int]:
+    """One simulated user sending ``texts`` in turn, as a new worker every few messages."""
     session = requests.Session()
     times, errors = [], 0
-    for text in texts:
+    for n, text in enumerate(texts):
         started = time.perf_counter()
+        worker = f"{sender}-{n // MESSAGES_PER_CONVERSATION}"
         try:
             reply = session.post(f"{url}/webhooks/rest/webhook",
-                                 json={"sender": sender, "message": text}, timeout=30)
+                                 json={"sender": worker, "message": text}, timeout=30)
             ok = reply.status_code == 200 and reply.json()
         except requests.RequestException:
             ok = False
@@ -79,17 +85,21 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=300, help="messages per measurement")
     parser.add_argument("--skip-stock", action="store_true")
     parser.add_argument("--model", type=Path)
+    parser.add_argument("--stock-model", type=Path, help="reuse a stock model trained before")
     args = parser.parse_args()
 
     texts = [t for t, _ in load_rasa_examples(ROOT / "tests" / "nlu" / "test_set.yml")]
     ours = args.model or project_model()
     print(f"model: {ours.name}; {len(texts)} distinct worker messages; 2-core machine", flush=True)
     run_model("ours", ours, texts, args.messages)
-    if not args.skip_stock:
+    if args.skip_stock:
+        return
+    stock = args.stock_model
+    if stock is None:
         out = Path(tempfile.mkdtemp(prefix="niangjia-stock-"))
         stock, seconds = train(ROOT / "bench" / "stock_config.yml", out, "stock")
         print(f"stock model (rasa init defaults) trained in {seconds:.0f} s", flush=True)
-        run_model("stock", stock, texts, args.messages)
+    run_model("stock", stock, texts, args.messages)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ def _rasa_env(settings: Settings) -> dict[str, str]:
         TRACKER_DB=settings.tracker_db,
         TF_CPP_MIN_LOG_LEVEL="2",
         SANIC_AUTO_EXTEND="false",
+        # Never phone home (telemetry and its Sentry error reports).
+        RASA_TELEMETRY_ENABLED="false",
     )
     return env
 
@@ -37,14 +39,16 @@ def run_server(name: str, settings: Settings) -> None:
     python = sys.executable
     if name == "rasa":
         model = ensure_model(settings)
-        web_origins = f"http://localhost:{settings.web_port},http://{settings.host}:{settings.web_port}"
+        # Only the chat page's own origins may call the Rasa server from a browser.
+        web_origins = [f"http://localhost:{settings.web_port}",
+                       f"http://{settings.host}:{settings.web_port}"]
         argv = [
             python, "-m", "rasa", "run", "--enable-api",
             "--auth-token", settings.rasa_token,
             "--model", str(model),
             "--interface", settings.host, "--port", str(settings.rasa_port),
             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
-            "--cors", web_origins,
+            "--cors", *web_origins,
         ]
         _exec(argv, _rasa_env(settings), settings)
     elif name == "actions":
@@ -76,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     args = build_parser().parse_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")

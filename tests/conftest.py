@@ -15,6 +15,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 BIN = Path(sys.executable).parent
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # never phone home from tests
 
 
 def free_port() -> int:

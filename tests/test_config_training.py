@@ -1,0 +1,56 @@
+"""Settings come from the environment with working defaults; models are cached by data fingerprint."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.config import load_settings
+from bot.training import fingerprint, model_path
+from tests.conftest import ROOT
+
+
+def test_defaults_run_everything_on_one_machine(tmp_path):
+    settings = load_settings({"NIANGJIA_VAR_DIR": str(tmp_path)})
+    assert (settings.rasa_port, settings.actions_port, settings.web_port) == (5005, 5055, 8000)
+    assert settings.tracker_db == str(tmp_path / "tracker.db")
+    assert settings.action_endpoint == "http://127.0.0.1:5055/webhook"
+
+
+def test_api_token_is_generated_once_and_kept_private(tmp_path):
+    first = load_settings({"NIANGJIA_VAR_DIR": str(tmp_path)}).rasa_token
+    second = load_settings({"NIANGJIA_VAR_DIR": str(tmp_path)}).rasa_token
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "rasa_token").stat().st_mode & 0o077 == 0
+
+
+def test_explicit_token_wins(tmp_path):
+    settings = load_settings({"NIANGJIA_VAR_DIR": str(tmp_path), "RASA_TOKEN": "abc"})
+    assert settings.rasa_token == "abc"
+    assert not (tmp_path / "rasa_token").exists()
+
+
+def test_bad_port_names_the_variable(tmp_path):
+    with pytest.raises(ValueError, match="RASA_PORT"):
+        load_settings({"NIANGJIA_VAR_DIR": str(tmp_path), "RASA_PORT": "five"})
+
+
+def test_fingerprint_changes_with_training_data_only(tmp_path):
+    for name in ("config.yml", "domain.yml"):
+        (tmp_path / name).write_text("x: 1\n", encoding="utf-8")
+    (tmp_path / "data" / "nlu").mkdir(parents=True)
+    nlu = tmp_path / "data" / "nlu" / "a.yml"
+    nlu.write_text("- 你好\n", encoding="utf-8")
+    before = fingerprint(tmp_path)
+    (tmp_path / "README.md").write_text("docs do not retrain\n", encoding="utf-8")
+    assert fingerprint(tmp_path) == before
+    nlu.write_text("- 您好\n", encoding="utf-8")
+    assert fingerprint(tmp_path) != before
+
+
+def test_model_is_named_after_the_fingerprint(tmp_path):
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    settings = load_settings({"NIANGJIA_ROOT": str(tmp_path), "NIANGJIA_VAR_DIR": str(tmp_path / "var")})
+    assert model_path(settings).name == f"niangjia-{fingerprint(tmp_path)}.tar.gz"
