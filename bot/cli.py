@@ -21,8 +21,6 @@ def _rasa_env(settings: Settings) -> dict[str, str]:
         TRACKER_DB=settings.tracker_db,
         TF_CPP_MIN_LOG_LEVEL="2",
         SANIC_AUTO_EXTEND="false",
-        # Never phone home (telemetry and its Sentry error reports).
-        RASA_TELEMETRY_ENABLED="false",
     )
     return env
 
@@ -80,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Never phone home (Rasa telemetry and its Sentry error reports) unless asked to.
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     args = build_parser().parse_args(argv)
     settings = load_settings()

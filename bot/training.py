@@ -18,11 +18,11 @@ logger = logging.getLogger(__name__)
 
 MODEL_PREFIX = "niangjia-"
 KEEP_MODELS = 3
-_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu")
+_INPUTS = ("config.yml", "domain.yml", "data")
 
 
 def fingerprint(root: Path) -> str:
-    """Hash of the files that define the model (config, domain, data, custom components)."""
+    """Hash of the files that define the model: config, domain and all training data."""
     digest = hashlib.sha256()
     for name in _INPUTS:
         base = root / name

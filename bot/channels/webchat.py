@@ -4,13 +4,20 @@ Rasa 3.6's ``SocketIOInput`` calls ``sio.enter_room()`` without ``await`` when
 ``session_persistence`` is on; python-socketio >= 5.10 made it a coroutine, so the
 socket never joins its session room and replies never arrive (RasaHQ/rasa#13027).
 This subclass registers a ``session_request`` handler that awaits it, and answers
-empty or oversized messages plainly instead of passing them to the model.
+empty or oversized messages plainly instead of passing them to the model. A session
+id must be an unguessable uuid4 hex (as the page gets from us); any other value gets a
+new id, so nobody joins another worker's conversation by sending "1".
 """
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Awaitable, Callable
+
+import yaml
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -19,8 +26,14 @@ from sanic import Blueprint
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
-EMPTY_REPLY = "请输入你想咨询的问题，比如“老板拖欠工资怎么办”。"
-TOO_LONG_REPLY = "消息太长了（超过2000字），请分几次发送，或先简要说明你最想问的问题。"
+_SESSION_ID = re.compile(r"[0-9a-f]{32}")
+_REPLIES = Path(__file__).with_name("replies.yml")
+
+
+@lru_cache(maxsize=1)
+def replies() -> dict[str, str]:
+    """The channel's own replies to workers (Chinese text lives in replies.yml)."""
+    return yaml.safe_load(_REPLIES.read_text(encoding="utf-8"))
 
 
 class WebChatInput(SocketIOInput):
@@ -40,7 +53,7 @@ class WebChatInput(SocketIOInput):
         async def session_request(sid: str, data: dict | None) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not session_id.strip():
+            if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
                 session_id = uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
@@ -68,7 +81,7 @@ class WebChatInput(SocketIOInput):
 def _problem_with(text: object) -> str | None:
     """The reply for a message the model should not see, or None when it is fine."""
     if not isinstance(text, str) or not text.strip():
-        return EMPTY_REPLY
+        return replies()["empty_message"]
     if len(text) > MAX_MESSAGE_CHARS:
-        return TOO_LONG_REPLY
+        return replies()["message_too_long"]
     return None
