@@ -13,24 +13,17 @@ from pathlib import Path
 import requests
 import yaml
 
+from bot.config import load_settings
+from bot.knowledge.generate import write_training_data
+from bot.nlu_data import load_nlu_examples  # noqa: F401 (used by the benchmarks)
+from bot.training import ensure_model
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-BIN = Path(sys.executable).parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 TOPIC_IDS = [t["id"] for t in yaml.safe_load(
     (SHARED / "spec" / "topics.yml").read_text(encoding="utf-8"))["topics"]]
 REJECTED = {"nlu_fallback", "out_of_scope"}
-
-
-def load_rasa_examples(path: Path) -> list[tuple[str, str]]:
-    """(text, intent) pairs of a Rasa NLU YAML file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    pairs = []
-    for block in data.get("nlu", []):
-        for line in str(block.get("examples", "")).splitlines():
-            if line.strip().startswith("- "):
-                pairs.append((line.strip()[2:].strip(), block["intent"]))
-    return pairs
 
 
 def load_real_questions() -> list[tuple[str, str]]:
@@ -59,8 +52,7 @@ def free_port() -> int:
 def train(config: Path, out_dir: Path, name: str) -> tuple[Path, float]:
     """Train a model with ``config`` on the project's domain and data; return (path, seconds)."""
     started = time.monotonic()
-    subprocess.run(
-        [str(BIN / "niangjia"), "generate"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    write_training_data()
     subprocess.run(
         [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
          "--data", "data", "--out", str(out_dir), "--fixed-model-name", name],
@@ -71,9 +63,7 @@ def train(config: Path, out_dir: Path, name: str) -> tuple[Path, float]:
 
 def project_model() -> Path:
     """The model matching the current data, trained if needed (as `make run` does)."""
-    out = subprocess.run([str(BIN / "niangjia"), "train"], cwd=ROOT, check=True,
-                         capture_output=True, text=True)
-    return Path(out.stdout.strip().splitlines()[-1])
+    return ensure_model(load_settings())
 
 
 class RasaServer:

@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, RasaServer, load_rasa_examples, project_model, train  # noqa: E402
+from _common import ROOT, RasaServer, load_nlu_examples, project_model, train  # noqa: E402
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--stock-model", type=Path, help="reuse a stock model trained before")
     args = parser.parse_args()
 
-    texts = [t for t, _ in load_rasa_examples(ROOT / "tests" / "nlu" / "test_set.yml")]
+    texts = [t for t, _ in load_nlu_examples(ROOT / "tests" / "nlu" / "test_set.yml")]
     ours = args.model or project_model()
     print(f"model: {ours.name}; {len(texts)} distinct worker messages; 2-core machine", flush=True)
     run_model("ours", ours, texts, args.messages)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    ROOT, TOPIC_IDS, load_rasa_examples, load_real_questions, project_model, quiet_rasa_logs,
+    ROOT, TOPIC_IDS, load_nlu_examples, load_real_questions, project_model, quiet_rasa_logs,
     topic_of, train,
 )
 
@@ -113,7 +113,7 @@ def main() -> None:
         model = args.model or project_model()
     print(f"model: {model}")
 
-    held_out = [(t, i) for t, i in load_rasa_examples(ROOT / "tests" / "nlu" / "test_set.yml")]
+    held_out = load_nlu_examples(ROOT / "tests" / "nlu" / "test_set.yml")
     real = load_real_questions()
     figures = {}
     for name, pairs in (("held-out tests/nlu/test_set.yml", held_out),

@@ -73,11 +73,11 @@ def servers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     env["RASA_PUBLIC_URL"] = f"http://127.0.0.1:{env['RASA_PORT']}"
     logs = var_dir / "logs"
     logs.mkdir()
-    procs = []
+    procs, log_files = [], []
     for name in ("rasa", "web"):
-        out = open(logs / f"{name}.log", "wb")
+        log_files.append(open(logs / f"{name}.log", "wb"))
         procs.append(subprocess.Popen([str(BIN / "niangjia"), "run", name], cwd=ROOT, env=env,
-                                      stdout=out, stderr=subprocess.STDOUT))
+                                      stdout=log_files[-1], stderr=subprocess.STDOUT))
     running = Servers(env)
     try:
         wait_for(f"{running.web_url}/healthz", 60, procs[1])
@@ -91,3 +91,5 @@ def servers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for log_file in log_files:
+            log_file.close()

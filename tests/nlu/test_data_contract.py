@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.nlu_data import load_nlu_examples
 from tests.conftest import ROOT, SHARED
 
 TOPIC_IDS = [t["id"] for t in yaml.safe_load(
@@ -15,21 +16,12 @@ TOPIC_IDS = [t["id"] for t in yaml.safe_load(
 MIN_TRAINING_EXAMPLES = 40
 
 
-def _examples(path: Path) -> list[tuple[str, str]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    pairs = []
-    for block in data.get("nlu", []):
-        if "intent" not in block:
-            continue
-        for line in str(block.get("examples", "")).splitlines():
-            text = line.strip()
-            if text.startswith("- "):
-                pairs.append((block["intent"], text[2:].strip()))
-    return pairs
-
-
 def _normalise(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).lower()
+
+
+def _examples(path: Path) -> list[tuple[str, str]]:
+    return [(intent, text) for text, intent in load_nlu_examples(path)]
 
 
 TRAINING = [p for f in sorted((ROOT / "data" / "nlu").glob("*.yml")) for p in _examples(f)]
