@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Rasa must never phone home (telemetry, Sentry error reports): these machines reach no hub.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test setup model generate validate bench lock clean chromium
+.PHONY: help run test setup model generate validate bench lock clean system-packages migrate
 
 help:
 	@echo "make run    - install, train if needed, start Rasa + actions + web chat on localhost"
@@ -35,13 +35,14 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)
 
-# Headless Chromium from Debian for the browser tests (Playwright drives /usr/bin/chromium),
-# with a CJK font so pages render Chinese as a worker's phone does (screenshots).
-BROWSER_PACKAGES := chromium fonts-noto-cjk
-chromium:
-	@missing=$$(for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Debian packages the tests need: headless Chromium for the browser tests (Playwright drives
+# /usr/bin/chromium) with a CJK font so pages render Chinese as a worker's phone does, and
+# PostgreSQL, which the tests start and stop themselves (tests/pg.py) to run on both engines.
+TEST_PACKAGES := chromium fonts-noto-cjk postgresql
+system-packages:
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages for the browser tests: $$missing"; \
+	  echo "installing Debian packages for the tests: $$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
@@ -58,18 +59,22 @@ validate: generate
 	$(BIN)/rasa data validate --fail-on-warnings
 
 # --- the two commands -------------------------------------------------------------
-run: setup model
+migrate: $(STAMP)
+	$(BIN)/niangjia migrate
+
+run: setup model migrate
 	@$(BIN)/niangjia urls
 	@echo "Press Ctrl-C to stop."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-test: setup chromium model
+test: setup system-packages model
 	@mkdir -p var
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup model
 	$(PY) bench/nlu_accuracy.py
 	$(PY) bench/latency.py
+	$(PY) bench/complaints_load.py
 
 # Regenerate the pinned lock from requirements.in in a throw-away venv.
 lock:

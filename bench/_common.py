@@ -77,7 +77,8 @@ class RasaServer:
         self._proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "RasaServer":
-        env = dict(os.environ, TRACKER_DB=str(Path(self._tmp.name) / "tracker.db"),
+        env = dict(os.environ, TRACKER_URL=f"sqlite:///{Path(self._tmp.name) / 'tracker.db'}",
+                   CALLBACK_URL="",
                    ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook",
                    TF_CPP_MIN_LOG_LEVEL="2")
         self._log = Path(self._tmp.name) / "rasa.log"
@@ -114,3 +115,41 @@ def quiet_rasa_logs() -> None:
 
     logging.disable(logging.WARNING)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+class Assistant:
+    """Rasa server + action server started by `niangjia run`, on a temporary var/ (SQLite)."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="niangjia-bench-")
+        var = Path(self._tmp.name)
+        self.env = dict(os.environ, NIANGJIA_VAR_DIR=str(var), RASA_PORT=str(free_port()),
+                        ACTIONS_PORT=str(free_port()), RASA_TOKEN="bench-token", CALLBACK_URL="",
+                        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        self.rasa_url = f"http://127.0.0.1:{self.env['RASA_PORT']}"
+        self.database_url = f"sqlite:///{var / 'niangjia.db'}"
+        self._procs: list[subprocess.Popen] = []
+
+    def __enter__(self) -> "Assistant":
+        for name, health in (("actions", f"http://127.0.0.1:{self.env['ACTIONS_PORT']}/health"),
+                             ("rasa", f"{self.rasa_url}/status?token=bench-token")):
+            log = (Path(self._tmp.name) / f"{name}.log").open("wb")
+            self._procs.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "run", name], cwd=ROOT,
+                                                env=self.env, stdout=log, stderr=subprocess.STDOUT))
+            deadline = time.monotonic() + 240
+            while True:
+                if self._procs[-1].poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not start; see {log.name}")
+                try:
+                    if requests.get(health, timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self._procs:
+            proc.terminate()
+        for proc in self._procs:
+            proc.wait(timeout=30)
+        self._tmp.cleanup()

@@ -7,7 +7,10 @@ import os
 import sys
 
 from bot.config import Settings, load_settings
+from bot import staff_cli
 from bot.knowledge.generate import write_training_data
+from bot.storage.errors import NiangjiaError
+from bot.storage.migrate import upgrade
 from bot.training import ensure_model, fingerprint
 
 logger = logging.getLogger("niangjia")
@@ -18,7 +21,9 @@ def _rasa_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         ACTION_ENDPOINT_URL=settings.action_endpoint,
-        TRACKER_DB=settings.tracker_db,
+        TRACKER_URL=settings.tracker_url,
+        DATABASE_URL=settings.database_url,
+        CALLBACK_URL=settings.callback_url,
         TF_CPP_MIN_LOG_LEVEL="2",
         SANIC_AUTO_EXTEND="false",
     )
@@ -41,7 +46,7 @@ def run_server(name: str, settings: Settings) -> None:
         web_origins = [f"http://localhost:{settings.web_port}",
                        f"http://{settings.host}:{settings.web_port}"]
         argv = [
-            python, "-m", "rasa", "run", "--enable-api",
+            python, "-m", "bot.rasa_server", "run", "--enable-api",
             "--auth-token", settings.rasa_token,
             "--model", str(model),
             "--interface", settings.host, "--port", str(settings.rasa_port),
@@ -50,6 +55,7 @@ def run_server(name: str, settings: Settings) -> None:
         ]
         _exec(argv, _rasa_env(settings), settings)
     elif name == "actions":
+        upgrade(settings.database_url)
         argv = [python, "-m", "rasa_sdk", "--actions", "actions",
                 "--port", str(settings.actions_port)]
         _exec(argv, _rasa_env(settings), settings)
@@ -74,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one server in the foreground")
     run.add_argument("server", choices=["rasa", "actions", "web"])
     sub.add_parser("urls", help="print where the servers listen")
+    staff_cli.add_commands(sub)
     return parser
 
 
@@ -91,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         print(fingerprint(settings.project_root))
     elif args.command == "run":
         run_server(args.server, settings)
+    elif args.command in staff_cli.COMMANDS:
+        try:
+            return staff_cli.run(args, settings)
+        except NiangjiaError as exc:
+            print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
     elif args.command == "urls":
         print(f"工人聊天页面 (web chat):   http://localhost:{settings.web_port}/")
         print(f"Rasa HTTP API:            http://localhost:{settings.rasa_port}/")

@@ -27,7 +27,10 @@ class Settings:
     web_port: int
     rasa_token: str
     rasa_public_url: str
-    tracker_db: str
+    database_url: str
+    tracker_url: str
+    handoff_claim_minutes: int
+    callback_url: str
     web_workers: int
     log_level: str
 
@@ -59,6 +62,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     host = env.get("NIANGJIA_HOST", "127.0.0.1")
     rasa_port = _int(env, "RASA_PORT", 5005)
     token = env.get("RASA_TOKEN") or _local_token(var_dir)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'niangjia.db'}"
     return Settings(
         project_root=root,
         var_dir=var_dir,
@@ -69,10 +73,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_port=_int(env, "WEB_PORT", 8000),
         rasa_token=token,
         rasa_public_url=env.get("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}"),
-        tracker_db=env.get("TRACKER_DB", str(var_dir / "tracker.db")),
+        database_url=database_url,
+        tracker_url=env.get("TRACKER_URL") or _tracker_url(database_url, var_dir),
+        handoff_claim_minutes=_int(env, "HANDOFF_CLAIM_MINUTES", 10),
+        callback_url=env.get("CALLBACK_URL", ""),
         web_workers=_int(env, "WEB_WORKERS", 2),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )
+
+
+def _tracker_url(database_url: str, var_dir: Path) -> str:
+    """Rasa's tracker store lives on the same database server as our tables.
+
+    SQLite gets a file of its own (one writer per file); a server database (PostgreSQL)
+    is shared, Rasa keeping to its own ``events`` table.
+    """
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{var_dir / 'tracker.db'}"
+    return database_url
 
 
 def _local_token(var_dir: Path) -> str:

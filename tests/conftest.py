@@ -1,16 +1,21 @@
 """Shared fixtures: paths, the trained model, and servers started for real."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import requests
+
+from tests.pg import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -40,6 +45,30 @@ def wait_for(url: str, timeout: float, proc: subprocess.Popen | None = None) -> 
 
 
 @pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run; each test takes a fresh database on it."""
+    server = PostgresServer(free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each engine, its schema built by our Alembic migrations."""
+    from bot.storage.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'niangjia.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
 def trained_model() -> Path:
     """The model matching the current data (trained once per data fingerprint)."""
     from bot.config import load_settings
@@ -48,48 +77,144 @@ def trained_model() -> Path:
     return ensure_model(load_settings())
 
 
-class Servers:
-    def __init__(self, env: dict[str, str]) -> None:
+class CallbackRecorder:
+    """Stands in for an integration behind Rasa's callback channel: records what Rasa posts."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        self._lock = threading.Lock()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with recorder._lock:
+                    recorder.messages.append(json.loads(body or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def texts(self, recipient: str) -> list[str]:
+        with self._lock:
+            return [m.get("text") or "" for m in self.messages if m.get("recipient_id") == recipient]
+
+    def wait_for(self, recipient: str, needle: str, timeout: float = 20) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            texts = self.texts(recipient)
+            if any(needle in t for t in texts):
+                return texts
+            time.sleep(0.2)
+        raise AssertionError(f"{needle!r} never reached {recipient}: {self.texts(recipient)}")
+
+
+class Stack:
+    """The Rasa server, the action server and the web app, started as `make run` starts them."""
+
+    def __init__(self, var_dir: Path, database_url: str | None = None, callback_url: str = "") -> None:
+        self.var_dir = var_dir
+        self.logs = var_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update(NIANGJIA_VAR_DIR=str(var_dir), RASA_PORT=str(free_port()), WEB_PORT=str(free_port()),
+                   ACTIONS_PORT=str(free_port()), RASA_TOKEN="test-token", WEB_WORKERS="1",
+                   CALLBACK_URL=callback_url, PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
+        env["RASA_PUBLIC_URL"] = f"http://127.0.0.1:{env['RASA_PORT']}"
+        env.pop("DATABASE_URL", None)
+        env.pop("TRACKER_URL", None)
+        if database_url:
+            env["DATABASE_URL"] = database_url
         self.env = env
         self.rasa_url = f"http://127.0.0.1:{env['RASA_PORT']}"
         self.web_url = f"http://127.0.0.1:{env['WEB_PORT']}"
+        self.actions_url = f"http://127.0.0.1:{env['ACTIONS_PORT']}"
         self.token = env["RASA_TOKEN"]
+        self.database_url = database_url or f"sqlite:///{var_dir / 'niangjia.db'}"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._logs: list = []
 
+    def start(self, name: str) -> None:
+        log = open(self.logs / f"{name}.log", "ab")
+        self._logs.append(log)
+        self.procs[name] = subprocess.Popen([str(BIN / "niangjia"), "run", name], cwd=ROOT, env=self.env,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        health = {"rasa": f"{self.rasa_url}/status?token={self.token}", "web": f"{self.web_url}/healthz",
+                  "actions": f"{self.actions_url}/health"}[name]
+        wait_for(health, 240 if name == "rasa" else 90, self.procs[name])
 
-@pytest.fixture(scope="session")
-def servers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    """The Rasa server and the web app, started as `make run` starts them."""
-    var_dir = tmp_path_factory.mktemp("var")
-    env = dict(os.environ)
-    env.update(
-        NIANGJIA_VAR_DIR=str(var_dir),
-        RASA_PORT=str(free_port()),
-        WEB_PORT=str(free_port()),
-        ACTIONS_PORT=str(free_port()),
-        RASA_TOKEN="test-token",
-        WEB_WORKERS="1",
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-    )
-    env["RASA_PUBLIC_URL"] = f"http://127.0.0.1:{env['RASA_PORT']}"
-    logs = var_dir / "logs"
-    logs.mkdir()
-    procs, log_files = [], []
-    for name in ("rasa", "web"):
-        log_files.append(open(logs / f"{name}.log", "wb"))
-        procs.append(subprocess.Popen([str(BIN / "niangjia"), "run", name], cwd=ROOT, env=env,
-                                      stdout=log_files[-1], stderr=subprocess.STDOUT))
-    running = Servers(env)
-    try:
-        wait_for(f"{running.web_url}/healthz", 60, procs[1])
-        wait_for(f"{running.rasa_url}/status?token=test-token", 180, procs[0])
-        yield running
-    finally:
-        for proc in procs:
+    def kill(self, name: str) -> None:
+        """SIGKILL: the process gets no chance to finish what it is doing."""
+        proc = self.procs.pop(name)
+        proc.kill()
+        proc.wait(timeout=20)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
             proc.terminate()
-        for proc in procs:
+        for proc in self.procs.values():
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        for log_file in log_files:
-            log_file.close()
+        self.procs.clear()
+        for log in self._logs:
+            log.close()
+
+    def say(self, sender: str, text: str) -> list[str]:
+        """A worker's message over the REST channel; the bot's replies."""
+        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return [m.get("text") or "" for m in response.json()]
+
+    def say_callback(self, sender: str, text: str) -> None:
+        """A worker's message over the callback channel (replies go to the recorder)."""
+        response = requests.post(f"{self.rasa_url}/webhooks/callback/webhook",
+                                 json={"sender": sender, "message": text}, timeout=60)
+        response.raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def callback_recorder() -> Iterator[CallbackRecorder]:
+    recorder = CallbackRecorder()
+    yield recorder
+    recorder.server.shutdown()
+
+
+def _stack(var_dir: Path, names: tuple[str, ...], **kwargs: str) -> Iterator[Stack]:
+    stack = Stack(var_dir, **kwargs)
+    try:
+        for name in names:
+            stack.start(name)
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory,
+            callback_recorder: CallbackRecorder) -> Iterator[Stack]:
+    """The whole assistant on the embedded defaults (SQLite)."""
+    yield from _stack(tmp_path_factory.mktemp("var"), ("web", "actions", "rasa"),
+                      callback_url=callback_recorder.url)
+
+
+@pytest.fixture(scope="session")
+def servers_pg(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer,
+               callback_recorder: CallbackRecorder) -> Iterator[Stack]:
+    """Rasa and the action server on PostgreSQL (our tables and Rasa's tracker store)."""
+    yield from _stack(tmp_path_factory.mktemp("var_pg"), ("actions", "rasa"),
+                      database_url=postgres.create_database(), callback_url=callback_recorder.url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """Each end-to-end test runs on both engines."""
+    return request.getfixturevalue("servers" if request.param == "sqlite" else "servers_pg")

@@ -13,8 +13,15 @@ from tests.conftest import ROOT
 def test_defaults_run_everything_on_one_machine(tmp_path):
     settings = load_settings({"NIANGJIA_VAR_DIR": str(tmp_path)})
     assert (settings.rasa_port, settings.actions_port, settings.web_port) == (5005, 5055, 8000)
-    assert settings.tracker_db == str(tmp_path / "tracker.db")
+    assert settings.database_url == f"sqlite:///{tmp_path / 'niangjia.db'}"
+    assert settings.tracker_url == f"sqlite:///{tmp_path / 'tracker.db'}"
     assert settings.action_endpoint == "http://127.0.0.1:5055/webhook"
+
+
+def test_postgresql_holds_our_tables_and_rasas_tracker(tmp_path):
+    url = "postgresql://u:p@db:5432/niangjia"
+    settings = load_settings({"NIANGJIA_VAR_DIR": str(tmp_path), "DATABASE_URL": url})
+    assert settings.database_url == settings.tracker_url == url
 
 
 def test_api_token_is_generated_once_and_kept_private(tmp_path):

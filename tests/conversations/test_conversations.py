@@ -1,6 +1,7 @@
 """Conversation tests through Rasa's own test runner, with the real trained model."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,22 @@ ALLOWED_WARNINGS = (
     # Rasa 3.6 adds every retrieval intent to the domain again when it merges the NLU
     # data, and then warns about the intent its own docs require the domain to list.
     "duplicated intents have been found across multiple domain files: chitchat",
+    # Set by bot.nlu.urgency.UrgencyDetector from data/knowledge/urgent.yml, never trained.
+    "The intent 'urgent_help' is listed in the domain file, but is not found in the NLU training data.",
 )
+UNUSED = re.compile(r"The utterance '(\w+)' is not used in any story or rule")
+
+
+def _spoken_elsewhere(line: str) -> bool:
+    """Responses uttered by our custom actions, by forms (utter_ask_<slot>) or by bot/rasa_server.py."""
+    match = UNUSED.search(line)
+    if not match:
+        return False
+    name = match.group(1)
+    code = "".join(p.read_text(encoding="utf-8") for p in [*(ROOT / "actions").glob("*.py"),
+                                                           ROOT / "bot" / "rasa_server.py"])
+    form_slots = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["slots"]
+    return f'"{name}"' in code or name.removeprefix("utter_ask_") in form_slots
 
 
 def test_training_data_validates(trained_model: Path):
@@ -47,5 +63,6 @@ def test_training_data_validates(trained_model: Path):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     warnings = [line for line in output.splitlines()
-                if "UserWarning:" in line and not any(a in line for a in ALLOWED_WARNINGS)]
+                if "UserWarning:" in line and not any(a in line for a in ALLOWED_WARNINGS)
+                and not _spoken_elsewhere(line)]
     assert not warnings, "\n".join(warnings)

@@ -43,7 +43,8 @@ def test_every_topic_has_enough_varied_training_examples():
 def test_training_examples_are_not_duplicated_across_intents():
     labels: dict[str, set[str]] = {}
     for intent, text in TRAINING:
-        labels.setdefault(_normalise(text), set()).add(intent)
+        if _normalise(text):  # emoji-only examples normalise to nothing: not comparable
+            labels.setdefault(_normalise(text), set()).add(intent)
     conflicts = {t: sorted(i) for t, i in labels.items() if len(i) > 1}
     assert not conflicts
 

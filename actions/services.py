@@ -1,0 +1,33 @@
+"""Collaborators of the actions, built lazily on first use (never at import)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.config import load_settings
+from bot.knowledge.topics import load_topics
+from bot.storage.db import Database
+from bot.storage.services import ComplaintService, HandoffService
+from bot.urgency import UrgencyRule, load_rules
+
+
+@lru_cache(maxsize=1)
+def database() -> Database:
+    return Database(load_settings().database_url)
+
+
+def complaint_service() -> ComplaintService:
+    return ComplaintService(database())
+
+
+def handoff_service() -> HandoffService:
+    return HandoffService(database(), claim_minutes=load_settings().handoff_claim_minutes)
+
+
+@lru_cache(maxsize=1)
+def topic_titles() -> dict[str, str]:
+    return {topic.id: topic.title for topic in load_topics()}
+
+
+@lru_cache(maxsize=1)
+def urgency_rules() -> dict[str, UrgencyRule]:
+    return {rule.category: rule for rule in load_rules()}

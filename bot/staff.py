@@ -1,0 +1,94 @@
+"""The staff side of a handoff: queue, claim, reply, resolve (used by the CLI and the console).
+
+Our database keeps the handoff; the Rasa HTTP API carries replies to the worker's channel
+and pauses/resumes the bot. A reply is stored before it is sent, so a failed delivery is
+reported to the staff member and kept, never silently dropped.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.storage.models import Handoff
+from bot.storage.services import HandoffService
+
+logger = logging.getLogger(__name__)
+
+RESUME_ACTION = "action_handoff_resume"
+# Rasa channels that can send a message the worker did not just ask for.
+PUSH_CHANNELS = {"socketio", "callback", "wechat", "wecom"}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    message_id: int
+    delivered: bool
+    error: str | None = None
+
+
+class StaffDesk:
+    def __init__(self, handoffs: HandoffService, rasa: RasaClient) -> None:
+        self.handoffs = handoffs
+        self.rasa = rasa
+
+    def queue(self) -> Sequence[Handoff]:
+        return self.handoffs.queue()
+
+    def show(self, handoff_id: int) -> Handoff:
+        """The handoff with every message the worker wrote while the bot was paused."""
+        handoff = self.handoffs.get(handoff_id)
+        try:
+            tracker = self.rasa.tracker(handoff.sender_id)
+        except RasaUnavailable:
+            logger.warning("handoff %s shown without syncing: rasa unavailable", handoff_id)
+            return handoff
+        messages = worker_messages_since_pause(tracker.get("events") or [])
+        if messages:
+            self.handoffs.add_worker_messages(handoff_id, messages)
+        return self.handoffs.get(handoff_id)
+
+    def claim(self, handoff_id: int, username: str) -> Handoff:
+        return self.handoffs.claim(handoff_id, username)
+
+    def reply(self, handoff_id: int, username: str, text: str) -> Delivery:
+        text = text.strip()
+        if not text:
+            raise ValueError("empty reply")
+        message_id = self.handoffs.record_staff_reply(handoff_id, username, text)
+        handoff = self.handoffs.get(handoff_id)
+        error = None
+        if handoff.channel not in PUSH_CHANNELS:
+            error = f"channel {handoff.channel or 'unknown'} cannot receive later messages"
+        else:
+            try:
+                self.rasa.send_bot_message(handoff.sender_id, text, {"handoff_id": handoff_id, "staff": True})
+            except RasaUnavailable as exc:
+                error = f"rasa unavailable: {exc}"
+        self.handoffs.mark_delivery(message_id, delivered=error is None, error=error)
+        if error:
+            logger.warning("handoff %s reply %s not delivered: %s", handoff_id, message_id, error)
+        return Delivery(message_id, error is None, error)
+
+    def resolve(self, handoff_id: int, username: str) -> Handoff:
+        """Hand the conversation back: the bot resumes, tells the worker, asks for a rating."""
+        handoff = self.handoffs.get(handoff_id)
+        # Rasa first: if it cannot resume, nothing changes and the staff member can retry.
+        self.rasa.resume(handoff.sender_id)
+        resolved = self.handoffs.resolve(handoff_id, username)
+        try:
+            self.rasa.execute(handoff.sender_id, RESUME_ACTION)
+        except RasaUnavailable:
+            logger.warning("handoff %s resolved but the worker was not told", handoff_id)
+        return resolved
+
+
+def worker_messages_since_pause(events: Sequence[dict[str, Any]]) -> list[tuple[str, float]]:
+    """User messages after the latest pause (the bot stays silent on those)."""
+    start = 0
+    for index, event in enumerate(events):
+        if event.get("event") == "pause":
+            start = index + 1
+    return [(e.get("text") or "", float(e["timestamp"])) for e in events[start:]
+            if e.get("event") == "user" and e.get("text")]

@@ -1,0 +1,32 @@
+"""Domain errors. Actions turn them into replies to the worker, the console into 404/409."""
+from __future__ import annotations
+
+
+class NiangjiaError(Exception):
+    """Base of every error the user-facing layers translate."""
+
+
+class StorageUnavailable(NiangjiaError):
+    """The database is down, locked or unreachable: nothing was saved."""
+
+
+class TicketNotFound(NiangjiaError):
+    """No complaint with this ticket for this worker (never says whether it exists for another)."""
+
+
+class HandoffNotFound(NiangjiaError):
+    pass
+
+
+class StaffNotFound(NiangjiaError):
+    pass
+
+
+class InvalidTransition(NiangjiaError):
+    """A status change that the workflow does not allow (e.g. claiming a resolved handoff)."""
+
+    def __init__(self, kind: str, current: str, wanted: str) -> None:
+        super().__init__(f"{kind} cannot go from {current!r} to {wanted!r}")
+        self.kind = kind
+        self.current = current
+        self.wanted = wanted

@@ -1,0 +1,152 @@
+"""Table mappings. Rasa's tracker store keeps its own ``events`` table, not mapped here."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer,
+                        MetaData, String, Text, UniqueConstraint)
+from sqlalchemy.orm import declarative_base, relationship
+
+# Stable constraint names, so Alembic migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+
+def utcnow() -> datetime:
+    """Naive UTC: stored the same way on SQLite and PostgreSQL."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Priority(enum.IntEnum):
+    """Lower value = served first."""
+
+    CRISIS = 1
+    URGENT = 2
+    NORMAL = 3
+
+
+class ComplaintStatus(str, enum.Enum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+
+
+class HandoffStatus(str, enum.Enum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+
+
+class MessageRole(str, enum.Enum):
+    WORKER = "worker"
+    BOT = "bot"
+    STAFF = "staff"
+    NOTE = "note"
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(100), nullable=False)
+    role = Column(String(20), nullable=False, default="staff")
+    org_unit = Column(String(100))
+    password_hash = Column(String(255))
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(), nullable=False, default=utcnow)
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id = Column(Integer, primary_key=True)
+    ticket = Column(String(32), nullable=False, unique=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(50))
+    employer = Column(String(200), nullable=False)
+    topic = Column(String(50), nullable=False)
+    description = Column(Text, nullable=False)
+    since_text = Column(String(200), nullable=False)
+    workers_affected = Column(Integer, nullable=False, default=1)
+    phone = Column(String(32))
+    consent_to_contact = Column(Boolean, nullable=False, default=False)
+    priority = Column(Integer, nullable=False, default=Priority.NORMAL)
+    status = Column(String(20), nullable=False, default=ComplaintStatus.NEW.value)
+    status_reason = Column(Text)
+    # Hash of sender + content: the same complaint submitted twice is stored once.
+    dedupe_key = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime(), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(), nullable=False, default=utcnow)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(50))
+    reason = Column(String(30), nullable=False)
+    urgency = Column(String(30))
+    priority = Column(Integer, nullable=False, default=Priority.NORMAL)
+    status = Column(String(20), nullable=False, default=HandoffStatus.OPEN.value)
+    slots = Column(JSON, nullable=False, default=dict)
+    claimed_by_id = Column(Integer, ForeignKey("staff_users.id"))
+    claimed_at = Column(DateTime())
+    resolved_at = Column(DateTime())
+    flagged_at = Column(DateTime())
+    rating = Column(Integer)
+    rated_at = Column(DateTime())
+    created_at = Column(DateTime(), nullable=False, default=utcnow)
+
+    claimed_by = relationship(StaffUser, lazy="joined")
+    messages = relationship("HandoffMessage", order_by="HandoffMessage.id",
+                            back_populates="handoff", lazy="selectin")
+
+    __table_args__ = (
+        # At most one unresolved handoff per worker, also under concurrent requests.
+        Index("uq_handoffs_open_sender", "sender_id", unique=True,
+              sqlite_where=Column("status") != HandoffStatus.RESOLVED.value,
+              postgresql_where=Column("status") != HandoffStatus.RESOLVED.value),
+    )
+
+
+class HandoffMessage(Base):
+    __tablename__ = "handoff_messages"
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    role = Column(String(10), nullable=False)
+    text = Column(Text, nullable=False)
+    sent_at = Column(DateTime(), nullable=False, default=utcnow)
+    # Timestamp of the Rasa tracker event this message came from (dedupes re-syncs).
+    event_ts = Column(Float)
+    staff_id = Column(Integer, ForeignKey("staff_users.id"))
+    delivered = Column(Boolean)
+    delivery_error = Column(String(200))
+
+    handoff = relationship(Handoff, back_populates="messages")
+
+    __table_args__ = (UniqueConstraint("handoff_id", "role", "event_ts", name="uq_handoff_messages_event"),)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(), nullable=False, default=utcnow, index=True)
+    actor = Column(String(100), nullable=False)
+    action = Column(String(50), nullable=False)
+    object_type = Column(String(30), nullable=False)
+    object_id = Column(String(64), nullable=False)
+    detail = Column(JSON, nullable=False, default=dict)

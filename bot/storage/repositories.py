@@ -1,0 +1,113 @@
+"""Queries over our tables. Repositories add and read; they never commit (services do)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.storage.models import (AuditEntry, Complaint, Handoff, HandoffMessage, HandoffStatus,
+                                StaffUser)
+
+
+class ComplaintRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, complaint: Complaint) -> Complaint:
+        self.session.add(complaint)
+        self.session.flush()
+        return complaint
+
+    def by_ticket(self, ticket: str) -> Complaint | None:
+        return self.session.scalars(select(Complaint).where(Complaint.ticket == ticket)).first()
+
+    def by_dedupe_key(self, key: str) -> Complaint | None:
+        return self.session.scalars(select(Complaint).where(Complaint.dedupe_key == key)).first()
+
+    def for_sender(self, sender_id: str, limit: int = 5) -> Sequence[Complaint]:
+        query = (select(Complaint).where(Complaint.sender_id == sender_id)
+                 .order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit))
+        return self.session.scalars(query).all()
+
+    def listing(self, status: str | None = None, limit: int = 100) -> Sequence[Complaint]:
+        query = select(Complaint).order_by(Complaint.priority, Complaint.created_at.desc()).limit(limit)
+        if status:
+            query = query.where(Complaint.status == status)
+        return self.session.scalars(query).all()
+
+
+class HandoffRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, handoff: Handoff) -> Handoff:
+        self.session.add(handoff)
+        self.session.flush()
+        return handoff
+
+    def get(self, handoff_id: int) -> Handoff | None:
+        return self.session.get(Handoff, handoff_id)
+
+    def open_for_sender(self, sender_id: str) -> Handoff | None:
+        query = select(Handoff).where(Handoff.sender_id == sender_id,
+                                      Handoff.status != HandoffStatus.RESOLVED.value)
+        return self.session.scalars(query).first()
+
+    def last_resolved_for_sender(self, sender_id: str) -> Handoff | None:
+        query = (select(Handoff)
+                 .where(Handoff.sender_id == sender_id, Handoff.status == HandoffStatus.RESOLVED.value)
+                 .order_by(Handoff.resolved_at.desc()).limit(1))
+        return self.session.scalars(query).first()
+
+    def queue(self) -> Sequence[Handoff]:
+        """Unresolved handoffs: most serious first, then oldest first."""
+        query = (select(Handoff).where(Handoff.status != HandoffStatus.RESOLVED.value)
+                 .order_by(Handoff.priority, Handoff.created_at, Handoff.id))
+        return self.session.scalars(query).all()
+
+    def unclaimed_since(self, cutoff: datetime) -> Sequence[Handoff]:
+        query = select(Handoff).where(Handoff.status == HandoffStatus.OPEN.value,
+                                      Handoff.created_at <= cutoff, Handoff.flagged_at.is_(None))
+        return self.session.scalars(query).all()
+
+    def add_message(self, message: HandoffMessage) -> HandoffMessage:
+        self.session.add(message)
+        self.session.flush()
+        return message
+
+    def message(self, message_id: int) -> HandoffMessage | None:
+        return self.session.get(HandoffMessage, message_id)
+
+    def event_stamps(self, handoff_id: int) -> set[float]:
+        query = select(HandoffMessage.event_ts).where(HandoffMessage.handoff_id == handoff_id,
+                                                      HandoffMessage.event_ts.is_not(None))
+        return set(self.session.scalars(query).all())
+
+
+class StaffRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, user: StaffUser) -> StaffUser:
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def by_username(self, username: str) -> StaffUser | None:
+        return self.session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, actor: str, action: str, object_type: str, object_id: object,
+               detail: dict | None = None) -> None:
+        self.session.add(AuditEntry(actor=actor, action=action, object_type=object_type,
+                                    object_id=str(object_id), detail=detail or {}))
+
+    def recent(self, limit: int = 100) -> Sequence[AuditEntry]:
+        query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        return self.session.scalars(query).all()

@@ -1,0 +1,275 @@
+"""Use cases over our tables. Each public method is one transaction (one unit of work)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Sequence
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.complaints import ComplaintDraft, complaint_priority, new_ticket
+from bot.storage.db import Database
+from bot.storage.errors import (HandoffNotFound, InvalidTransition, StaffNotFound,
+                                TicketNotFound)
+from bot.storage.models import (Complaint, ComplaintStatus, Handoff, HandoffMessage,
+                                HandoffStatus, MessageRole, Priority, StaffUser, utcnow)
+from bot.storage.repositories import (AuditRepository, ComplaintRepository, HandoffRepository,
+                                      StaffRepository)
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+COMPLAINT_FLOW: dict[str, set[str]] = {
+    ComplaintStatus.NEW.value: {ComplaintStatus.ACCEPTED.value, ComplaintStatus.REJECTED.value},
+    ComplaintStatus.ACCEPTED.value: {ComplaintStatus.IN_PROGRESS.value, ComplaintStatus.RESOLVED.value,
+                                     ComplaintStatus.REJECTED.value},
+    ComplaintStatus.IN_PROGRESS.value: {ComplaintStatus.RESOLVED.value, ComplaintStatus.REJECTED.value},
+    ComplaintStatus.RESOLVED.value: set(),
+    ComplaintStatus.REJECTED.value: set(),
+}
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    complaint: Complaint
+    created: bool  # False: the same complaint was already stored (double tap, retry)
+
+
+class ComplaintService:
+    def __init__(self, db: Database, clock: Clock = utcnow,
+                 ticket_factory: Callable[[datetime], str] = lambda now: new_ticket(now.date())) -> None:
+        self.db = db
+        self.clock = clock
+        self.ticket_factory = ticket_factory
+
+    def submit(self, draft: ComplaintDraft, attempts: int = 3) -> SubmitResult:
+        """Store the complaint once; the same content from the same worker returns the first ticket."""
+        key = draft.dedupe_key()
+        for _ in range(attempts):
+            try:
+                return self._insert(draft, key)
+            except IntegrityError:
+                # A concurrent identical submission won the race, or the ticket collided.
+                with self.db.transaction() as session:
+                    existing = ComplaintRepository(session).by_dedupe_key(key)
+                if existing is not None:
+                    return SubmitResult(existing, created=False)
+        raise RuntimeError("could not allocate a unique ticket number")
+
+    def _insert(self, draft: ComplaintDraft, key: str) -> SubmitResult:
+        now = self.clock()
+        with self.db.transaction() as session:
+            repo = ComplaintRepository(session)
+            existing = repo.by_dedupe_key(key)
+            if existing is not None:
+                return SubmitResult(existing, created=False)
+            complaint = repo.add(Complaint(
+                ticket=self.ticket_factory(now), sender_id=draft.sender_id, channel=draft.channel,
+                employer=draft.employer, topic=draft.topic, description=draft.description,
+                since_text=draft.since_text, workers_affected=draft.workers_affected,
+                phone=draft.phone, consent_to_contact=draft.consent_to_contact,
+                priority=int(complaint_priority(draft.topic, draft.workers_affected, now.date())),
+                status=ComplaintStatus.NEW.value, dedupe_key=key, created_at=now, updated_at=now))
+            AuditRepository(session).record("worker", "complaint.filed", "complaint", complaint.ticket,
+                                            {"priority": complaint.priority, "topic": draft.topic})
+        logger.info("complaint filed ticket=%s priority=%s", complaint.ticket, complaint.priority)
+        return SubmitResult(complaint, created=True)
+
+    def for_sender(self, ticket: str, sender_id: str) -> Complaint:
+        """A worker's own complaint; another worker's ticket looks exactly like a missing one."""
+        with self.db.transaction() as session:
+            complaint = ComplaintRepository(session).by_ticket(ticket)
+        if complaint is None or complaint.sender_id != sender_id:
+            raise TicketNotFound(ticket)
+        return complaint
+
+    def recent_for_sender(self, sender_id: str, limit: int = 3) -> Sequence[Complaint]:
+        with self.db.transaction() as session:
+            return ComplaintRepository(session).for_sender(sender_id, limit)
+
+    def listing(self, status: str | None = None, limit: int = 100) -> Sequence[Complaint]:
+        with self.db.transaction() as session:
+            return ComplaintRepository(session).listing(status, limit)
+
+    def change_status(self, ticket: str, status: str, actor: str, reason: str | None = None) -> Complaint:
+        if status == ComplaintStatus.REJECTED.value and not (reason or "").strip():
+            raise InvalidTransition("complaint", "?", "rejected without a reason")
+        with self.db.transaction() as session:
+            complaint = ComplaintRepository(session).by_ticket(ticket)
+            if complaint is None:
+                raise TicketNotFound(ticket)
+            if status not in COMPLAINT_FLOW.get(complaint.status, set()):
+                raise InvalidTransition("complaint", complaint.status, status)
+            old = complaint.status
+            complaint.status, complaint.status_reason = status, reason
+            complaint.updated_at = self.clock()
+            AuditRepository(session).record(actor, "complaint.status", "complaint", ticket,
+                                            {"from": old, "to": status, "reason": reason})
+        return complaint
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    sender_id: str
+    channel: str | None
+    reason: str  # requested | fallback | crisis
+    priority: Priority = Priority.NORMAL
+    urgency: str | None = None
+    slots: dict = field(default_factory=dict)
+    # (role, text, tracker event timestamp) of the conversation so far.
+    transcript: Sequence[tuple[str, str, float]] = ()
+
+
+class HandoffService:
+    def __init__(self, db: Database, clock: Clock = utcnow, claim_minutes: int = 10) -> None:
+        self.db = db
+        self.clock = clock
+        self.claim_timeout = timedelta(minutes=claim_minutes)
+
+    def open(self, request: HandoffRequest) -> Handoff:
+        """Open a handoff, or join the worker's open one (raising its priority if need be)."""
+        try:
+            return self._open(request)
+        except IntegrityError:
+            return self._open(request)  # a concurrent request opened it first: join it
+
+    def _open(self, request: HandoffRequest) -> Handoff:
+        with self.db.transaction() as session:
+            repo = HandoffRepository(session)
+            handoff = repo.open_for_sender(request.sender_id)
+            if handoff is None:
+                handoff = repo.add(Handoff(
+                    sender_id=request.sender_id, channel=request.channel, reason=request.reason,
+                    urgency=request.urgency, priority=int(request.priority), slots=request.slots,
+                    status=HandoffStatus.OPEN.value, created_at=self.clock()))
+                action = "handoff.opened"
+            else:
+                if request.priority < handoff.priority:
+                    handoff.priority, handoff.urgency = int(request.priority), request.urgency
+                    handoff.reason = request.reason
+                handoff.slots = {**(handoff.slots or {}), **request.slots}
+                action = "handoff.joined"
+            self._add_events(repo, handoff.id, request.transcript)
+            AuditRepository(session).record("worker", action, "handoff", handoff.id,
+                                            {"reason": request.reason, "priority": handoff.priority})
+            handoff_id = handoff.id
+        logger.info("%s id=%s reason=%s", action, handoff_id, request.reason)
+        return self.get(handoff_id)
+
+    @staticmethod
+    def _add_events(repo: HandoffRepository, handoff_id: int,
+                    events: Sequence[tuple[str, str, float]]) -> int:
+        seen = repo.event_stamps(handoff_id)
+        added = 0
+        for role, text, ts in events:
+            if ts in seen or not text:
+                continue
+            seen.add(ts)
+            repo.add_message(HandoffMessage(handoff_id=handoff_id, role=role, text=text, event_ts=ts,
+                                            sent_at=datetime.utcfromtimestamp(ts)))
+            added += 1
+        return added
+
+    def get(self, handoff_id: int) -> Handoff:
+        with self.db.transaction() as session:
+            handoff = HandoffRepository(session).get(handoff_id)
+            if handoff is None:
+                raise HandoffNotFound(handoff_id)
+            return handoff
+
+    def queue(self) -> Sequence[Handoff]:
+        """Unresolved handoffs, most serious and oldest first; flags the ones left unclaimed too long."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            repo = HandoffRepository(session)
+            for handoff in repo.unclaimed_since(now - self.claim_timeout):
+                handoff.flagged_at = now
+                AuditRepository(session).record("system", "handoff.unclaimed", "handoff", handoff.id)
+            return repo.queue()
+
+    def add_worker_messages(self, handoff_id: int, messages: Sequence[tuple[str, float]]) -> int:
+        """Messages the worker wrote while staff held the conversation (synced from the tracker)."""
+        with self.db.transaction() as session:
+            repo = HandoffRepository(session)
+            if repo.get(handoff_id) is None:
+                raise HandoffNotFound(handoff_id)
+            events = [(MessageRole.WORKER.value, text, ts) for text, ts in messages]
+            return self._add_events(repo, handoff_id, events)
+
+    def claim(self, handoff_id: int, username: str) -> Handoff:
+        with self.db.transaction() as session:
+            handoff, staff = self._load(session, handoff_id, username)
+            if handoff.status == HandoffStatus.RESOLVED.value or (
+                    handoff.status == HandoffStatus.CLAIMED.value and handoff.claimed_by_id != staff.id):
+                raise InvalidTransition("handoff", handoff.status, HandoffStatus.CLAIMED.value)
+            handoff.status, handoff.claimed_by_id = HandoffStatus.CLAIMED.value, staff.id
+            handoff.claimed_at = handoff.claimed_at or self.clock()
+            AuditRepository(session).record(username, "handoff.claimed", "handoff", handoff_id)
+        return self.get(handoff_id)
+
+    def record_staff_reply(self, handoff_id: int, username: str, text: str) -> int:
+        """Keep the reply before it is sent, so a failed delivery never loses it."""
+        with self.db.transaction() as session:
+            handoff, staff = self._load(session, handoff_id, username)
+            if handoff.status != HandoffStatus.CLAIMED.value or handoff.claimed_by_id != staff.id:
+                raise InvalidTransition("handoff", handoff.status, "reply")
+            message = HandoffRepository(session).add_message(HandoffMessage(
+                handoff_id=handoff_id, role=MessageRole.STAFF.value, text=text, staff_id=staff.id,
+                sent_at=self.clock()))
+            AuditRepository(session).record(username, "handoff.replied", "handoff", handoff_id,
+                                            {"message_id": message.id})
+            return message.id
+
+    def mark_delivery(self, message_id: int, delivered: bool, error: str | None = None) -> None:
+        with self.db.transaction() as session:
+            message = HandoffRepository(session).message(message_id)
+            if message is not None:
+                message.delivered, message.delivery_error = delivered, (error or None)
+
+    def resolve(self, handoff_id: int, username: str) -> Handoff:
+        with self.db.transaction() as session:
+            handoff, staff = self._load(session, handoff_id, username)
+            if handoff.status == HandoffStatus.RESOLVED.value:
+                raise InvalidTransition("handoff", handoff.status, HandoffStatus.RESOLVED.value)
+            handoff.status, handoff.resolved_at = HandoffStatus.RESOLVED.value, self.clock()
+            if handoff.claimed_by_id is None:
+                handoff.claimed_by_id, handoff.claimed_at = staff.id, handoff.resolved_at
+            AuditRepository(session).record(username, "handoff.resolved", "handoff", handoff_id)
+        return self.get(handoff_id)
+
+    def rate(self, sender_id: str, rating: int, within: timedelta = timedelta(days=1)) -> Handoff | None:
+        """Store the worker's rating on their most recently resolved handoff, if any is waiting for one."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            handoff = HandoffRepository(session).last_resolved_for_sender(sender_id)
+            if handoff is None or handoff.rating is not None or handoff.resolved_at < now - within:
+                return None
+            handoff.rating, handoff.rated_at = rating, now
+            AuditRepository(session).record("worker", "handoff.rated", "handoff", handoff.id,
+                                            {"rating": rating})
+            return handoff
+
+    @staticmethod
+    def _load(session, handoff_id: int, username: str) -> tuple[Handoff, StaffUser]:  # type: ignore[no-untyped-def]
+        handoff = HandoffRepository(session).get(handoff_id)
+        if handoff is None:
+            raise HandoffNotFound(handoff_id)
+        staff = StaffRepository(session).by_username(username)
+        if staff is None or not staff.active:
+            raise StaffNotFound(username)
+        return handoff, staff
+
+
+class StaffService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, username: str, display_name: str, role: str = "staff",
+            org_unit: str | None = None, actor: str = "cli") -> StaffUser:
+        with self.db.transaction() as session:
+            user = StaffRepository(session).add(StaffUser(username=username, display_name=display_name,
+                                                          role=role, org_unit=org_unit))
+            AuditRepository(session).record(actor, "staff.created", "staff_user", username, {"role": role})
+            return user

@@ -1,0 +1,94 @@
+"""Handoff end to end: worker ↔ Rasa (callback channel) ↔ action server ↔ staff desk ↔ Rasa API."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from bot.rasa_client import RasaClient
+from bot.staff import StaffDesk
+from bot.storage.db import Database
+from bot.storage.models import Priority
+from bot.storage.services import HandoffService, StaffService
+from tests.conftest import CallbackRecorder, Stack
+
+
+@pytest.fixture
+def desk(stack: Stack):
+    db = Database(stack.database_url)
+    username = f"li{uuid.uuid4().hex[:6]}"
+    StaffService(db).add(username, "李干事")
+    yield StaffDesk(HandoffService(db), RasaClient(stack.rasa_url, stack.token)), username
+    db.dispose()
+
+
+def events(stack: Stack, sender: str) -> list[dict]:
+    return requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
+                        params={"token": stack.token}, timeout=10).json()["events"]
+
+
+def test_staff_answer_in_the_same_chat_while_the_bot_stays_silent(stack: Stack, desk,
+                                                                  callback_recorder: CallbackRecorder):
+    staff_desk, staff = desk
+    worker = uuid.uuid4().hex
+    stack.say_callback(worker, "公司拖欠工资怎么办")
+    callback_recorder.wait_for(worker, "依据")
+    stack.say_callback(worker, "我想跟工作人员直接聊")
+    callback_recorder.wait_for(worker, "转接工会工作人员")
+
+    [handoff] = [h for h in staff_desk.queue() if h.sender_id == worker]
+    assert (handoff.reason, handoff.channel, handoff.status) == ("requested", "callback", "open")
+    assert "公司拖欠工资怎么办" in [m.text for m in handoff.messages]
+
+    # While staff hold the conversation the bot predicts nothing: the message is only logged.
+    before = len(callback_recorder.texts(worker))
+    stack.say_callback(worker, "老板说月底再发，已经拖了三个月了")
+    time.sleep(3)
+    assert len(callback_recorder.texts(worker)) == before
+    assert events(stack, worker)[-1]["event"] == "user"
+    shown = staff_desk.show(handoff.id)
+    assert shown.messages[-1].text == "老板说月底再发，已经拖了三个月了"
+
+    staff_desk.claim(handoff.id, staff)
+    delivery = staff_desk.reply(handoff.id, staff, "你好，我是工会的李干事，请把工资条拍照发我")
+    assert delivery.delivered
+    callback_recorder.wait_for(worker, "我是工会的李干事")
+
+    staff_desk.resolve(handoff.id, staff)
+    callback_recorder.wait_for(worker, "打个分")
+    stack.say_callback(worker, "5分")
+    callback_recorder.wait_for(worker, "谢谢你的评价")
+    assert staff_desk.handoffs.get(handoff.id).rating == 5
+
+    # Back to normal: the bot answers the next question itself.
+    stack.say_callback(worker, "试用期最长可以约定多久")
+    callback_recorder.wait_for(worker, "【试用期】")
+
+
+@pytest.mark.parametrize("message, hotlines", [
+    ("我真的不想活了", ("110", "120", "12351")),
+    ("我们工地上百个工人被欠薪半年了", ("12351",)),
+])
+def test_crisis_words_answer_at_once_and_go_first_in_the_queue(stack: Stack, desk, message, hotlines):
+    staff_desk, _ = desk
+    worker = uuid.uuid4().hex
+    stack.say(worker, "我要投诉")  # also inside a form
+    reply = "\n".join(stack.say(worker, message))
+    assert all(number in reply for number in hotlines)
+    handoff = next(h for h in staff_desk.queue() if h.sender_id == worker)
+    assert handoff.reason == "crisis" and handoff.priority < Priority.NORMAL
+    assert staff_desk.queue()[0].priority <= handoff.priority
+
+
+def test_a_reply_that_cannot_be_delivered_is_kept_and_reported(stack: Stack, desk):
+    staff_desk, staff = desk
+    worker = uuid.uuid4().hex
+    stack.say(worker, "转人工")  # plain REST cannot carry later messages
+    handoff = next(h for h in staff_desk.queue() if h.sender_id == worker)
+    staff_desk.claim(handoff.id, staff)
+    delivery = staff_desk.reply(handoff.id, staff, "请问你在哪个区？")
+    assert not delivery.delivered and "cannot receive" in delivery.error
+    kept = staff_desk.handoffs.get(handoff.id).messages[-1]
+    assert (kept.text, kept.delivered) == ("请问你在哪个区？", False)

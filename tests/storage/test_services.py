@@ -1,0 +1,208 @@
+"""Services and repositories on real SQLite and real PostgreSQL, schema built by Alembic."""
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.complaints import ComplaintDraft
+from bot.storage.db import Database
+from bot.storage.errors import (HandoffNotFound, InvalidTransition, StaffNotFound,
+                                StorageUnavailable, TicketNotFound)
+from bot.storage.migrate import downgrade, upgrade
+from bot.storage.models import AuditEntry, Complaint, Priority
+from bot.storage.repositories import ComplaintRepository
+from bot.storage.services import (ComplaintService, HandoffRequest, HandoffService,
+                                  StaffService)
+
+JUNE = datetime(2026, 6, 1, 9, 0)
+
+
+def draft(sender: str = "worker-1", **changes: object) -> ComplaintDraft:
+    fields = dict(sender_id=sender, channel="rest", employer="宏达电子厂", topic="probation",
+                  description="试用期六个月，合同只签一年", since_text="今年三月", workers_affected=1,
+                  phone="13812345678", consent_to_contact=True)
+    fields.update(changes)
+    return ComplaintDraft(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def db(database_url: str):
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def count(db: Database, model) -> int:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_complaint_gets_a_quotable_ticket_and_an_audit_entry(db):
+    result = ComplaintService(db, clock=lambda: JUNE).submit(draft())
+    assert result.created
+    assert re.fullmatch(r"NJ-20260601-[2-9A-HJKMNP-Z]{5}", result.complaint.ticket)
+    stored = ComplaintService(db).for_sender(result.complaint.ticket, "worker-1")
+    assert stored.employer == "宏达电子厂" and stored.status == "new"
+    assert stored.priority == Priority.NORMAL
+    with db.transaction() as session:
+        entries = session.scalars(select(AuditEntry)).all()
+    assert [(e.action, e.object_id) for e in entries] == [("complaint.filed", result.complaint.ticket)]
+
+
+def test_the_same_complaint_twice_is_stored_once(db):
+    service = ComplaintService(db)
+    first, second = service.submit(draft()), service.submit(draft())
+    assert first.created and not second.created
+    assert second.complaint.ticket == first.complaint.ticket
+    assert count(db, Complaint) == 1
+
+
+def test_concurrent_double_taps_store_one_complaint(db):
+    service = ComplaintService(db)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: service.submit(draft()), range(8)))
+    assert len({r.complaint.ticket for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    assert count(db, Complaint) == 1
+
+
+def test_different_complaints_get_distinct_tickets_even_when_a_ticket_collides(db):
+    tickets = iter(["NJ-20260601-AAAAA", "NJ-20260601-AAAAA", "NJ-20260601-BBBBB"])
+    service = ComplaintService(db, ticket_factory=lambda now: next(tickets))
+    one = service.submit(draft(description="拖欠两个月工资"))
+    two = service.submit(draft(description="加班没有加班费"))
+    assert (one.complaint.ticket, two.complaint.ticket) == ("NJ-20260601-AAAAA", "NJ-20260601-BBBBB")
+    assert count(db, Complaint) == 2
+
+
+def test_a_worker_never_sees_another_workers_ticket(db):
+    ticket = ComplaintService(db).submit(draft("worker-1")).complaint.ticket
+    with pytest.raises(TicketNotFound):
+        ComplaintService(db).for_sender(ticket, "worker-2")
+    assert ComplaintService(db).recent_for_sender("worker-2") == []
+    assert [c.ticket for c in ComplaintService(db).recent_for_sender("worker-1")] == [ticket]
+
+
+@pytest.mark.parametrize("topic, workers, day, expected", [
+    ("probation", 1, JUNE, Priority.NORMAL),
+    ("probation", 30, JUNE, Priority.URGENT),                   # many workers affected
+    ("wage_arrears", 1, datetime(2027, 1, 20), Priority.URGENT),  # 17 days before Spring Festival 2027
+    ("wage_arrears", 1, datetime(2026, 9, 1), Priority.NORMAL),
+    ("probation", 1, datetime(2027, 1, 20), Priority.NORMAL),   # not about wages
+])
+def test_priority_rises_for_many_workers_or_arrears_before_spring_festival(db, topic, workers, day, expected):
+    result = ComplaintService(db, clock=lambda: day).submit(draft(topic=topic, workers_affected=workers))
+    assert result.complaint.priority == expected
+
+
+def test_complaint_status_workflow_is_enforced_and_audited(db):
+    service = ComplaintService(db)
+    ticket = service.submit(draft()).complaint.ticket
+    with pytest.raises(InvalidTransition):
+        service.change_status(ticket, "resolved", "li")  # must be accepted first
+    service.change_status(ticket, "accepted", "li")
+    with pytest.raises(InvalidTransition):
+        service.change_status(ticket, "rejected", "li", reason="  ")  # a reason is required
+    service.change_status(ticket, "rejected", "li", reason="不属于工会受理范围")
+    stored = service.for_sender(ticket, "worker-1")
+    assert (stored.status, stored.status_reason) == ("rejected", "不属于工会受理范围")
+    with pytest.raises(TicketNotFound):
+        service.change_status("NJ-20260101-ZZZZZ", "accepted", "li")
+    with db.transaction() as session:
+        actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["complaint.filed", "complaint.status", "complaint.status"]
+
+
+def test_a_failed_unit_of_work_leaves_nothing_behind(db):
+    with pytest.raises(RuntimeError):
+        with db.transaction() as session:
+            ComplaintRepository(session).add(Complaint(
+                ticket="NJ-20260601-CCCCC", sender_id="w", employer="x厂", topic="probation",
+                description="d", since_text="s", workers_affected=1, dedupe_key="k"))
+            raise RuntimeError("crash after the insert, before the commit")
+    assert count(db, Complaint) == 0
+
+
+def staffed(db: Database) -> None:
+    StaffService(db).add("li", "李干事", "staff", "市总工会")
+    StaffService(db).add("wang", "王干事", "staff", "区工会")
+
+
+def test_handoff_queue_puts_crisis_first_then_the_oldest(db):
+    staffed(db)
+    clock = iter([JUNE, JUNE + timedelta(minutes=1), JUNE + timedelta(minutes=2)])
+    service = HandoffService(db, clock=lambda: next(clock))
+    service.open(HandoffRequest("a", "socketio", "requested"))
+    service.open(HandoffRequest("b", "socketio", "requested"))
+    service.open(HandoffRequest("c", "socketio", "crisis", Priority.CRISIS, "self_harm"))
+    queue = HandoffService(db, clock=lambda: JUNE).queue()
+    assert [h.sender_id for h in queue] == ["c", "a", "b"]
+
+
+def test_a_second_trigger_joins_the_open_handoff_and_raises_its_priority(db):
+    service = HandoffService(db)
+    first = service.open(HandoffRequest("w", "rest", "requested",
+                                        transcript=[("worker", "转人工", 1.0), ("bot", "好的", 1.1)]))
+    second = service.open(HandoffRequest("w", "rest", "crisis", Priority.CRISIS, "violence",
+                                         transcript=[("worker", "转人工", 1.0), ("worker", "他们打人了", 2.0)]))
+    assert second.id == first.id
+    assert (second.priority, second.urgency) == (Priority.CRISIS, "violence")
+    assert [m.text for m in second.messages] == ["转人工", "好的", "他们打人了"]
+
+
+def test_claim_reply_resolve_rate(db):
+    staffed(db)
+    service = HandoffService(db)
+    handoff = service.open(HandoffRequest("w", "socketio", "requested", slots={"complaint_employer": "某厂"}))
+    with pytest.raises(InvalidTransition):
+        service.record_staff_reply(handoff.id, "li", "你好")  # not claimed yet
+    assert service.claim(handoff.id, "li").claimed_by.username == "li"
+    with pytest.raises(InvalidTransition):
+        service.claim(handoff.id, "wang")  # already someone else's
+    with pytest.raises(StaffNotFound):
+        service.claim(handoff.id, "nobody")
+    message_id = service.record_staff_reply(handoff.id, "li", "你好，我是工会的李干事")
+    service.mark_delivery(message_id, False, "rasa unavailable")
+    assert service.add_worker_messages(handoff.id, [("谢谢", 5.0), ("谢谢", 5.0)]) == 1
+    resolved = service.resolve(handoff.id, "li")
+    assert resolved.status == "resolved" and resolved.slots == {"complaint_employer": "某厂"}
+    staff_message = next(m for m in resolved.messages if m.role == "staff")
+    assert (staff_message.delivered, staff_message.delivery_error) == (False, "rasa unavailable")
+    assert service.rate("w", 4).rating == 4
+    assert service.rate("w", 1) is None  # rated once only
+    with pytest.raises(InvalidTransition):
+        service.resolve(handoff.id, "li")
+    with pytest.raises(HandoffNotFound):
+        service.claim(9999, "li")
+    # After resolution the worker may be handed off again.
+    assert service.open(HandoffRequest("w", "socketio", "requested")).id != handoff.id
+
+
+def test_unclaimed_handoffs_are_flagged_after_the_timeout(db):
+    service = HandoffService(db, clock=lambda: JUNE, claim_minutes=10)
+    handoff = service.open(HandoffRequest("w", "rest", "requested"))
+    assert service.queue()[0].flagged_at is None
+    later = HandoffService(db, clock=lambda: JUNE + timedelta(minutes=11), claim_minutes=10)
+    assert later.queue()[0].flagged_at == JUNE + timedelta(minutes=11)
+    assert later.get(handoff.id).flagged_at is not None
+
+
+def test_migrations_go_down_and_up_again(database_url):
+    downgrade(database_url, "base")
+    upgrade(database_url)
+    db = Database(database_url)
+    assert ComplaintService(db).submit(draft()).created
+    db.dispose()
+
+
+def test_an_unreachable_database_is_reported_not_hidden(tmp_path, postgres):
+    for url in (f"sqlite:///{tmp_path}/missing/dir/niangjia.db", postgres.url("no_such_database"),
+                "postgresql://niangjia@127.0.0.1:1/niangjia"):
+        db = Database(url)
+        with pytest.raises(StorageUnavailable):
+            ComplaintService(db).submit(draft())
+        db.dispose()
