@@ -11,6 +11,7 @@ Usage: ``python -m bot.rasa_server run …`` takes the arguments of ``rasa``.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
@@ -20,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 FAILURE_RESPONSE = "utter_action_failed"
 _original_run = RemoteAction.run
+# Turns already apologised for: a form calls several remote actions in one turn
+# (validation, then the question), and the worker should read the apology once.
+_apologised: OrderedDict[tuple[str, str | None], None] = OrderedDict()
+_REMEMBERED_TURNS = 1000
 
 
 async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any,
@@ -30,6 +35,12 @@ async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, t
         raise
     except RasaException:
         logger.error("custom action %s failed: action server unavailable", self.name())
+        turn = (tracker.sender_id, getattr(tracker.latest_message, "message_id", None))
+        if turn[1] is not None and turn in _apologised:
+            return []
+        _apologised[turn] = None
+        if len(_apologised) > _REMEMBERED_TURNS:
+            _apologised.popitem(last=False)
         response = await nlg.generate(FAILURE_RESPONSE, tracker, output_channel.name())
         if response is None:
             raise
