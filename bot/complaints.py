@@ -5,7 +5,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,3 @@ def parse_rating(text: str, low: int = 1, high: int = 5) -> int | None:
     token = match.group(1) if match.groups() else match.group()
     value = int(token) if token.isdigit() else int(cn2an.cn2an(token.replace("两", "二"), "smart"))
     return value if low <= value <= high else None
-
-
-def today_utc(now: datetime) -> date:
-    return now.date()
