@@ -25,6 +25,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.2"
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) scripts/prune-venv $(PY) requirements.txt
 	$(PY) -m pip check
 	@touch $@
 

@@ -19,6 +19,7 @@ logger = logging.getLogger("niangjia")
 def _rasa_env(settings: Settings) -> dict[str, str]:
     """Environment that endpoints.yml / credentials.yml expand (${VAR})."""
     env = dict(os.environ)
+    env.update(settings.channel_env)
     env.update(
         ACTION_ENDPOINT_URL=settings.action_endpoint,
         TRACKER_URL=settings.tracker_url,

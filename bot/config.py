@@ -13,6 +13,15 @@ from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Variables credentials.yml expands for the WeChat and WeCom channels (empty: channel off).
+CHANNEL_VARIABLES = {
+    "WECHAT_TOKEN": "", "WECHAT_APP_ID": "", "WECHAT_APP_SECRET": "", "WECHAT_AES_KEY": "",
+    "WECHAT_API_BASE": "https://api.weixin.qq.com",
+    "WECOM_TOKEN": "", "WECOM_CORP_ID": "", "WECOM_AGENT_ID": "", "WECOM_SECRET": "", "WECOM_AES_KEY": "",
+    "WECOM_API_BASE": "https://qyapi.weixin.qq.com",
+    "WECHAT_REPLY_SECONDS": "4.0",
+}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -33,6 +42,7 @@ class Settings:
     callback_url: str
     web_workers: int
     log_level: str
+    channel_env: Mapping[str, str]
 
     @property
     def rasa_url(self) -> str:
@@ -79,6 +89,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         callback_url=env.get("CALLBACK_URL", ""),
         web_workers=_int(env, "WEB_WORKERS", 2),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        channel_env={name: env.get(name) or default for name, default in CHANNEL_VARIABLES.items()},
     )
 
 

@@ -13,27 +13,17 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Awaitable, Callable
-
-import yaml
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot.channels.common import problem_with
+
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 2000
 _SESSION_ID = re.compile(r"[0-9a-f]{32}")
-_REPLIES = Path(__file__).with_name("replies.yml")
-
-
-@lru_cache(maxsize=1)
-def replies() -> dict[str, str]:
-    """The channel's own replies to workers (Chinese text lives in replies.yml)."""
-    return yaml.safe_load(_REPLIES.read_text(encoding="utf-8"))
 
 
 class WebChatInput(SocketIOInput):
@@ -63,7 +53,7 @@ class WebChatInput(SocketIOInput):
         async def user_uttered(sid: str, data: dict | None) -> None:
             data = data if isinstance(data, dict) else {}
             text = data.get("message")
-            problem = _problem_with(text)
+            problem = problem_with(text)
             if problem is None:
                 await parent_handler(sid, data)
                 return
@@ -77,11 +67,3 @@ class WebChatInput(SocketIOInput):
         sio.on(self.user_message_evt, user_uttered, namespace=self.namespace)
         return webhook
 
-
-def _problem_with(text: object) -> str | None:
-    """The reply for a message the model should not see, or None when it is fine."""
-    if not isinstance(text, str) or not text.strip():
-        return replies()["empty_message"]
-    if len(text) > MAX_MESSAGE_CHARS:
-        return replies()["message_too_long"]
-    return None

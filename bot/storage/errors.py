@@ -30,3 +30,7 @@ class InvalidTransition(NiangjiaError):
         self.kind = kind
         self.current = current
         self.wanted = wanted
+
+
+class ChannelUserNotFound(NiangjiaError):
+    """No WeChat/WeCom user behind this sender id (they never wrote to us)."""

@@ -150,3 +150,57 @@ class AuditEntry(Base):
     object_type = Column(String(30), nullable=False)
     object_id = Column(String(64), nullable=False)
     detail = Column(JSON, nullable=False, default=dict)
+
+
+class InboxState(str, enum.Enum):
+    """How far an incoming WeChat/WeCom message has got (see bot/channels/wechat_base.py)."""
+
+    PROCESSING = "processing"
+    PASSIVE = "passive"  # answered in the HTTP response; a retry gets the same reply again
+    API = "api"  # answered (or being answered) through the customer-service message API
+    DONE = "done"  # nothing to say (events, a paused conversation)
+
+
+class ChannelInbox(Base):
+    """One row per message WeChat delivered: the cross-process guard against its retries."""
+
+    __tablename__ = "channel_inbox"
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    message_key = Column(String(64), nullable=False)  # sha256 of MsgId, or sender + CreateTime
+    state = Column(String(20), nullable=False, default=InboxState.PROCESSING.value)
+    reply = Column(Text)
+    created_at = Column(DateTime(), nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime(), nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("channel", "message_key", name="uq_channel_inbox_key"),)
+
+
+class ChannelUser(Base):
+    """A WeChat/WeCom user behind a Rasa sender id (the id itself is a hash of theirs)."""
+
+    __tablename__ = "channel_users"
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    sender_id = Column(String(64), nullable=False, unique=True)
+    external_id = Column(String(128), nullable=False)
+    subscribed = Column(Boolean, nullable=False, default=True)
+    last_inbound_at = Column(DateTime())
+    # Payloads of the numbered options last shown, so a reply "2" means the second one.
+    menu = Column(JSON)
+    updated_at = Column(DateTime(), nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_channel_users_external"),)
+
+
+class ChannelToken(Base):
+    """The access token of a channel's API, shared by every process that sends."""
+
+    __tablename__ = "channel_tokens"
+
+    channel = Column(String(20), primary_key=True)
+    access_token = Column(Text, nullable=False)
+    expires_at = Column(DateTime(), nullable=False)
+    updated_at = Column(DateTime(), nullable=False, default=utcnow)

@@ -11,7 +11,7 @@ import socketio
 
 import uuid
 
-from bot.channels.webchat import MAX_MESSAGE_CHARS, replies
+from bot.channels.common import MAX_MESSAGE_CHARS, replies
 from tests.conftest import ROOT, free_port, wait_for
 
 SERVER = Path(__file__).with_name("echo_server.py")

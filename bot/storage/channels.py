@@ -1,0 +1,154 @@
+"""Use cases for the WeChat and WeCom channels: retry guard, users, menus, API tokens.
+
+Everything here is shared by all Rasa server processes through the database, so a
+message retried by WeChat is processed once even when the retry reaches another process.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.storage.db import Database
+from bot.storage.errors import ChannelUserNotFound
+from bot.storage.models import ChannelInbox, ChannelToken, ChannelUser, InboxState, utcnow
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class InboxClaim:
+    """The outcome of announcing an incoming message."""
+
+    first: bool  # True: this request processes the message; False: a retry of one seen before
+    state: str
+    reply: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelRecipient:
+    channel: str
+    external_id: str
+    last_inbound_at: datetime | None
+    subscribed: bool
+
+
+class ChannelService:
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    # -- the retry guard -------------------------------------------------------------------
+    def claim_message(self, channel: str, message_key: str) -> InboxClaim:
+        """Record an incoming message; only the first request for a key gets ``first=True``.
+
+        The unique constraint decides, so two processes racing on the same retry cannot
+        both win.
+        """
+        now = self.clock()
+        try:
+            with self.db.transaction() as session:
+                session.add(ChannelInbox(channel=channel, message_key=message_key, created_at=now,
+                                         updated_at=now, state=InboxState.PROCESSING.value))
+            return InboxClaim(first=True, state=InboxState.PROCESSING.value)
+        except IntegrityError:
+            pass
+        with self.db.transaction() as session:
+            row = session.scalars(select(ChannelInbox).where(
+                ChannelInbox.channel == channel, ChannelInbox.message_key == message_key)).one()
+            return InboxClaim(first=False, state=row.state, reply=row.reply)
+
+    def finish_message(self, channel: str, message_key: str, state: InboxState,
+                       reply: str | None = None) -> None:
+        with self.db.transaction() as session:
+            row = session.scalars(select(ChannelInbox).where(
+                ChannelInbox.channel == channel, ChannelInbox.message_key == message_key)).one()
+            row.state = state.value
+            row.reply = reply
+            row.updated_at = self.clock()
+
+    def purge_inbox(self, older_than: timedelta) -> int:
+        """Forget messages WeChat can no longer retry (it gives up after three retries)."""
+        with self.db.transaction() as session:
+            result = session.execute(delete(ChannelInbox).where(
+                ChannelInbox.created_at < self.clock() - older_than))
+            return result.rowcount or 0
+
+    # -- users -------------------------------------------------------------------------------
+    def seen(self, channel: str, external_id: str, sender_id: str,
+             subscribed: bool | None = None) -> None:
+        """The user just wrote (or followed / unfollowed): remember when, for the 48-hour rule."""
+        now = self.clock()
+        for _attempt in range(2):  # a concurrent first message from the same user may insert first
+            try:
+                with self.db.transaction() as session:
+                    user = session.scalars(select(ChannelUser).where(
+                        ChannelUser.sender_id == sender_id)).one_or_none()
+                    if user is None:
+                        user = ChannelUser(channel=channel, external_id=external_id,
+                                           sender_id=sender_id, subscribed=True)
+                        session.add(user)
+                    user.last_inbound_at = now
+                    user.updated_at = now
+                    if subscribed is not None:
+                        user.subscribed = subscribed
+                return
+            except IntegrityError:
+                continue
+
+    def recipient(self, sender_id: str) -> ChannelRecipient:
+        with self.db.transaction() as session:
+            user = session.scalars(select(ChannelUser).where(
+                ChannelUser.sender_id == sender_id)).one_or_none()
+            if user is None:
+                raise ChannelUserNotFound(sender_id)
+            return ChannelRecipient(user.channel, user.external_id, user.last_inbound_at,
+                                    user.subscribed)
+
+    def set_menu(self, sender_id: str, payloads: list[str] | None) -> None:
+        """The numbered options the user was last shown (None: the last message had none)."""
+        with self.db.transaction() as session:
+            user = session.scalars(select(ChannelUser).where(
+                ChannelUser.sender_id == sender_id)).one_or_none()
+            if user is not None:
+                user.menu = payloads or None
+                user.updated_at = self.clock()
+
+    def menu(self, sender_id: str) -> list[str]:
+        with self.db.transaction() as session:
+            user = session.scalars(select(ChannelUser).where(
+                ChannelUser.sender_id == sender_id)).one_or_none()
+            return list(user.menu or []) if user is not None else []
+
+    # -- API tokens --------------------------------------------------------------------------
+    def token(self, channel: str) -> tuple[str, datetime] | None:
+        with self.db.transaction() as session:
+            row = session.get(ChannelToken, channel)
+            return (row.access_token, row.expires_at) if row is not None else None
+
+    def save_token(self, channel: str, access_token: str, expires_at: datetime) -> None:
+        for _attempt in range(2):
+            try:
+                with self.db.transaction() as session:
+                    row = session.get(ChannelToken, channel)
+                    if row is None:
+                        row = ChannelToken(channel=channel)
+                        session.add(row)
+                    row.access_token = access_token
+                    row.expires_at = expires_at
+                    row.updated_at = self.clock()
+                return
+            except IntegrityError:
+                continue
+
+    def drop_token(self, channel: str, access_token: str) -> None:
+        """Forget a token WeChat refused, unless another process has already replaced it."""
+        with self.db.transaction() as session:
+            session.execute(delete(ChannelToken).where(
+                ChannelToken.channel == channel, ChannelToken.access_token == access_token))

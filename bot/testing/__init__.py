@@ -1,0 +1,1 @@
+"""Test doubles and protocol clients shared by tests and benchmarks (not used at run time)."""

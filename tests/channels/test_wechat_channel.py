@@ -1,0 +1,315 @@
+"""The WeChat and WeCom webhooks, driven by wechatpy-built requests, with a recording bot.
+
+The channel runs in-process in a Sanic app (sanic-testing), on a real SQLite database,
+sending late answers to a fake WeChat API. tests/channels/test_wechat_e2e.py runs the same
+channel inside a real Rasa server.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
+
+from bot.channels.common import replies
+from bot.channels.wechat import WeChatInput
+from bot.channels.wechat_api import DeliveryWindowClosed
+from bot.channels.wecom import WeComInput
+from bot.storage.channels import ChannelService
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+from bot.storage.models import ChannelUser
+from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
+
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APP_ID, APP_SECRET, CORP_ID, CORP_SECRET = "wx0123456789abcdef", "app-secret-1", "ww0123456789", "corp-secret-1"
+BOMB = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]><xml><ToUserName>x</ToUserName><FromUserName>u</FromUserName>
+<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&lol3;</Content><MsgId>1</MsgId></xml>"""
+
+
+class Bot:
+    """Stands in for Rasa: records each message and answers from a script."""
+
+    def __init__(self) -> None:
+        self.received: list[UserMessage] = []
+        self.answers: dict[str, list[dict]] = {}
+        self.delay = 0.0
+        self.fail = False
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.received.append(message)
+        if self.fail:
+            raise RuntimeError("model exploded")
+        await asyncio.sleep(self.delay)
+        for answer in self.answers.get(message.text, [{"text": f"答：{message.text}"}]):
+            await message.output_channel.send_response(message.sender_id, dict(answer))
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text for m in self.received]
+
+
+class Harness:
+    def __init__(self, channel, sim: WeChatServerSim, bot: Bot, store: ChannelService) -> None:
+        self.channel, self.sim, self.bot, self.store = channel, sim, bot, store
+        self.app = Sanic(f"t{uuid.uuid4().hex}")
+        self.app.blueprint(channel.blueprint(bot), url_prefix=f"/webhooks/{channel.name()}")
+        self.url = f"/webhooks/{channel.name()}/webhook"
+
+    async def post_raw(self, params: dict, body: bytes):
+        _request, response = await self.app.asgi_client.post(self.url, params=params, content=body)
+        return response
+
+    async def post(self, xml: str, **kwargs):
+        return await self.post_raw(*self.sim.signed(xml, **kwargs))
+
+    async def say(self, user: str, text: str) -> str | None:
+        response = await self.post(self.sim.text(user, text))
+        assert response.status == 200
+        return self.sim.reply_text(response.text)
+
+
+@pytest.fixture(scope="module")
+def fake_api():
+    api = FakeWeChatApi(APP_ID, APP_SECRET, CORP_ID, CORP_SECRET).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'niangjia.db'}"
+    upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def _harness(kind: str, api_url: str, reply_seconds: float = 2.0) -> Harness:
+    if kind == "wecom":
+        channel = WeComInput.from_credentials({
+            "token": "wecom-token", "encoding_aes_key": AES_KEY, "corp_id": CORP_ID, "agent_id": "1000002",
+            "secret": CORP_SECRET, "api_base": api_url, "reply_seconds": reply_seconds})
+        sim = WeChatServerSim("", "wecom-token", CORP_ID, AES_KEY, wecom=True)
+    else:
+        channel = WeChatInput.from_credentials({
+            "token": "wechat-token", "app_id": APP_ID, "app_secret": APP_SECRET, "api_base": api_url,
+            "encoding_aes_key": AES_KEY if kind == "wechat_safe" else "", "reply_seconds": reply_seconds})
+        sim = WeChatServerSim("", "wechat-token", APP_ID, AES_KEY if kind == "wechat_safe" else None)
+    return Harness(channel, sim, Bot(), channel.store)
+
+
+@pytest.fixture(params=["wechat", "wechat_safe", "wecom"])
+def harness(request, store_url: str, fake_api: FakeWeChatApi) -> Harness:
+    return _harness(request.param, fake_api.url)
+
+
+def _user() -> str:
+    return f"o{uuid.uuid4().hex[:20]}"
+
+
+# -- handshake and request checks -------------------------------------------------------------
+async def test_handshake_echoes_only_for_a_valid_signature(harness: Harness) -> None:
+    params = harness.sim.handshake_params("echo-12345")
+    _r, ok = await harness.app.asgi_client.get(harness.url, params=params)
+    assert ok.status == 200 and ok.text == "echo-12345"
+    forged = dict(params, **{"msg_signature" if harness.sim.wecom else "signature": "0" * 40})
+    _r, refused = await harness.app.asgi_client.get(harness.url, params=forged)
+    assert refused.status == 403 and "echo-12345" not in refused.text
+
+
+async def test_text_round_trip_answers_passively(harness: Harness) -> None:
+    user = _user()
+    assert await harness.say(user, "老板拖欠工资怎么办") == "答：老板拖欠工资怎么办"
+    message = harness.bot.received[0]
+    assert message.input_channel == harness.channel.name()
+    assert user not in message.sender_id  # Rasa and its logs see a hash, not the WeChat id
+
+
+async def test_forged_and_stale_requests_are_refused_unprocessed(harness: Harness) -> None:
+    params, body = harness.sim.signed(harness.sim.text(_user(), "你好"))
+    key = "msg_signature" if harness.sim.crypto is not None else "signature"
+    forged = await harness.post_raw(dict(params, **{key: "f" * 40}), body)
+    stale = await harness.post(harness.sim.text(_user(), "你好"), timestamp=int(time.time()) - 3600)
+    unsigned = await harness.post_raw({"timestamp": params["timestamp"]}, body)
+    assert (forged.status, stale.status, unsigned.status) == (403, 403, 403)
+    assert harness.bot.received == []
+
+
+async def test_retried_message_is_processed_once_and_gets_the_same_reply(harness: Harness) -> None:
+    xml = harness.sim.text(_user(), "加班费怎么算", msg_id=harness.sim.new_msg_id())
+    first = await harness.post(xml)
+    # WeChat's retry: same MsgId, newly signed; also two copies racing each other.
+    retries = await asyncio.gather(harness.post(xml), harness.post(xml))
+    assert harness.bot.texts == ["加班费怎么算"]
+    assert {harness.sim.reply_text(r.text) for r in [first, *retries]} == {"答：加班费怎么算"}
+
+
+async def test_events_are_deduplicated_by_sender_and_create_time(harness: Harness) -> None:
+    xml = harness.sim.event(_user(), "subscribe", create_time=int(time.time()))
+    await harness.post(xml)
+    await harness.post(xml)
+    assert harness.bot.texts == ["/greet"]
+
+
+# -- message types ------------------------------------------------------------------------------
+async def test_voice_with_recognition_is_read_as_text(harness: Harness) -> None:
+    sim, user = harness.sim, _user()
+    recognised = await harness.post(sim.xml(user, "voice", MediaId="m1", Format="amr",
+                                            Recognition="工伤怎么认定", MsgId=sim.new_msg_id()))
+    unrecognised = await harness.post(sim.xml(user, "voice", MediaId="m2", Format="amr", MsgId=sim.new_msg_id()))
+    assert sim.reply_text(recognised.text) == "答：工伤怎么认定"
+    assert sim.reply_text(unrecognised.text) == replies()["wechat_voice_unrecognised"]
+    assert harness.bot.texts == ["工伤怎么认定"]
+
+
+@pytest.mark.parametrize("msg_type, fields", [
+    ("image", {"PicUrl": "http://x/a.jpg", "MediaId": "m"}),
+    ("video", {"MediaId": "m", "ThumbMediaId": "t"}),
+    ("location", {"Location_X": "23.1", "Location_Y": "113.2", "Scale": "15", "Label": "广州"}),
+    ("link", {"Title": "t", "Description": "d", "Url": "http://x"}),
+    ("file", {"FileName": "合同.pdf"}),
+])
+async def test_media_gets_a_plain_answer_and_an_offer_of_a_person(harness: Harness, msg_type, fields) -> None:
+    response = await harness.post(harness.sim.xml(_user(), msg_type, MsgId=harness.sim.new_msg_id(), **fields))
+    assert harness.sim.reply_text(response.text) == replies()["wechat_unsupported"]
+    assert "转人工" in replies()["wechat_unsupported"]
+    assert harness.bot.received == []
+
+
+async def test_follow_unfollow_and_menu_clicks(harness: Harness) -> None:
+    sim, user = harness.sim, _user()
+    harness.bot.answers["/greet"] = [{"text": "你好！", "buttons": [{"title": "拖欠工资", "payload": "/wage_arrears"},
+                                                                   {"title": "工伤", "payload": "/work_injury"}]}]
+    welcome = sim.reply_text((await harness.post(sim.event(user, "subscribe", create_time=1_000))).text)
+    assert welcome == "你好！\n回复数字选择：\n1. 拖欠工资\n2. 工伤"
+    click = await harness.post(sim.event(user, "CLICK", key="CHECK_COMPLAINT", create_time=1_001))
+    unknown = await harness.post(sim.event(user, "CLICK", key="NO_SUCH_KEY", create_time=1_002))
+    view = await harness.post(sim.event(user, "VIEW", key="https://example.org", create_time=1_003))
+    gone = await harness.post(sim.event(user, "unsubscribe", create_time=1_004))
+    assert sim.reply_text(click.text) == "答：/check_complaint"
+    assert sim.reply_text(unknown.text) == replies()["wechat_unknown_menu"]
+    assert (view.text, gone.text) == ("success", "success")
+    assert harness.bot.texts == ["/greet", "/check_complaint"]
+    with harness.store.db.transaction() as session:
+        row = session.query(ChannelUser).filter_by(external_id=user).one()
+        assert row.subscribed is False
+
+
+async def test_numbered_options_map_digits_back_to_buttons(harness: Harness) -> None:
+    user = _user()
+    harness.bot.answers["投诉"] = [{"text": "什么问题？", "buttons": [{"title": "欠薪", "payload": "/a"},
+                                                                   {"title": "社保", "payload": "/b"}]}]
+    await harness.say(user, "投诉")
+    await harness.say(user, "２")  # full-width digit from a Chinese keyboard
+    await harness.say(user, "7")  # no such option: read as text
+    await harness.say(user, "1")  # the last answer had no options: read as text
+    assert harness.bot.texts == ["投诉", "/b", "7", "1"]
+
+
+# -- timing: slow and long answers through the customer-service API -----------------------------
+async def test_slow_answer_is_acknowledged_then_delivered_through_the_api(
+        store_url: str, fake_api: FakeWeChatApi) -> None:
+    harness = _harness("wechat", fake_api.url, reply_seconds=0.3)
+    harness.bot.delay = 1.0
+    user = _user()
+    xml = harness.sim.text(user, "慢问题", msg_id=harness.sim.new_msg_id())
+    started = time.monotonic()
+    response = await harness.post(xml)
+    assert response.text == "success" and time.monotonic() - started < 1.0
+    retry = await harness.post(xml)  # WeChat retries while we are still working: not run again
+    assert retry.text == "success"
+    for _ in range(50):
+        if fake_api.messages_to(user):
+            break
+        await asyncio.sleep(0.1)
+    assert fake_api.messages_to(user) == ["答：慢问题"]
+    assert harness.bot.texts == ["慢问题"]
+
+
+async def test_long_answer_is_split_within_wechat_limits(store_url: str, fake_api: FakeWeChatApi) -> None:
+    harness = _harness("wecom", fake_api.url)
+    paragraph = "依照劳动合同法第三十条，用人单位应当按照劳动合同约定和国家规定，向劳动者及时足额支付劳动报酬。"
+    harness.bot.answers["长"] = [{"text": "\n".join([paragraph] * 60)}]
+    user = _user()
+    assert await harness.say(user, "长") is None  # acknowledged; the pieces go through the API
+    for _ in range(50):
+        if fake_api.messages_to(user):
+            break
+        await asyncio.sleep(0.1)
+    pieces = fake_api.messages_to(user)
+    assert len(pieces) > 1 and all(len(p.encode("utf-8")) <= 2048 for p in pieces)
+    assert "\n".join(pieces) == "\n".join([paragraph] * 60)
+
+
+async def test_api_output_respects_the_48_hour_window(store_url: str, fake_api: FakeWeChatApi) -> None:
+    harness = _harness("wechat", fake_api.url)
+    user = _user()
+    await harness.say(user, "你好")
+    sender = harness.bot.received[0].sender_id
+    output = harness.channel.get_output_channel()
+    await output.send_text_message(sender, "工会工作人员的回复")
+    assert fake_api.messages_to(user) == ["工会工作人员的回复"]
+    with harness.store.db.transaction() as session:
+        session.query(ChannelUser).filter_by(sender_id=sender).one().last_inbound_at -= timedelta(hours=49)
+    with pytest.raises(DeliveryWindowClosed):
+        await output.send_text_message(sender, "两天后的回复")
+    fake_api.closed_windows.add(user)  # WeChat itself says so (errcode 45015)
+    await harness.say(user, "还在吗")
+    with pytest.raises(DeliveryWindowClosed):
+        await output.send_text_message(sender, "又一条回复")
+    assert fake_api.messages_to(user) == ["工会工作人员的回复"]
+
+
+# -- bad input ------------------------------------------------------------------------------------
+async def test_xml_bomb_and_malformed_xml_are_refused_without_harm(harness: Harness) -> None:
+    if harness.sim.crypto is None:
+        bomb = await harness.post_raw(*harness.sim.signed(BOMB.decode()))
+    else:  # inside the encrypted envelope: decrypted, then refused all the same
+        bomb = await harness.post(BOMB.decode())
+    broken = await harness.post_raw(harness.sim.signed("<xml>")[0], b"<xml><MsgType>text</Msg")
+    assert (bomb.status, broken.status) == (400, 400)
+    assert "lol" not in bomb.text
+    assert await harness.say(_user(), "还能用吗") == "答：还能用吗"
+
+
+async def test_huge_and_empty_messages_get_a_plain_answer(harness: Harness) -> None:
+    user = _user()
+    huge = await harness.say(user, "欠" * 10_240)  # 10 K characters, 30 KB
+    empty = await harness.say(user, "   ")
+    emoji = await harness.say(user, "😀😀")
+    assert (huge, empty) == (replies()["message_too_long"], replies()["empty_message"])
+    assert emoji == "答：😀😀" and harness.bot.texts == ["😀😀"]
+
+
+async def test_failures_inside_get_a_clear_reply(harness: Harness) -> None:
+    harness.bot.fail = True
+    assert await harness.say(_user(), "你好") == replies()["wechat_error"]
+
+
+async def test_database_down_gets_a_clear_reply(tmp_path: Path, monkeypatch, fake_api) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")  # no tables
+    harness = _harness("wechat", fake_api.url)
+    assert await harness.say(_user(), "你好") == replies()["wechat_storage_down"]
+    assert harness.bot.received == []
+
+
+def test_unconfigured_channel_answers_404() -> None:
+    channel = WeChatInput.from_credentials({"token": "", "app_id": ""})
+    app = Sanic(f"t{uuid.uuid4().hex}")
+    app.blueprint(channel.blueprint(Bot()), url_prefix="/webhooks/wechat")
+    _r, response = app.test_client.post("/webhooks/wechat/webhook", content=b"<xml/>")
+    assert response.status == 404
+    assert channel.get_output_channel() is None
+
+
+def test_two_stores_share_the_retry_guard(store_url: str) -> None:
+    """Two processes = two engines on one database: only one wins the claim."""
+    first, second = ChannelService(Database(store_url)), ChannelService(Database(store_url))
+    claims = [first.claim_message("wechat", "k" * 64), second.claim_message("wechat", "k" * 64)]
+    assert [c.first for c in claims] == [True, False]
