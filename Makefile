@@ -76,6 +76,7 @@ bench: setup model
 	$(PY) bench/nlu_accuracy.py
 	$(PY) bench/latency.py
 	$(PY) bench/complaints_load.py
+	$(PY) bench/wechat_load.py
 
 # Regenerate the pinned lock from requirements.in in a throw-away venv.
 lock:

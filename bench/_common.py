@@ -120,12 +120,13 @@ def quiet_rasa_logs() -> None:
 class Assistant:
     """Rasa server + action server started by `niangjia run`, on a temporary var/ (SQLite)."""
 
-    def __init__(self) -> None:
+    def __init__(self, **extra_env: str) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="niangjia-bench-")
         var = Path(self._tmp.name)
         self.env = dict(os.environ, NIANGJIA_VAR_DIR=str(var), RASA_PORT=str(free_port()),
                         ACTIONS_PORT=str(free_port()), RASA_TOKEN="bench-token", CALLBACK_URL="",
-                        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+                        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                        **extra_env)
         self.rasa_url = f"http://127.0.0.1:{self.env['RASA_PORT']}"
         self.database_url = f"sqlite:///{var / 'niangjia.db'}"
         self._procs: list[subprocess.Popen] = []

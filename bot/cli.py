@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 
 from bot.config import Settings, load_settings
 from bot import staff_cli
+from bot.channels.wechat_menu import menu_json
 from bot.knowledge.generate import write_training_data
 from bot.storage.errors import NiangjiaError
 from bot.storage.migrate import upgrade
@@ -81,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one server in the foreground")
     run.add_argument("server", choices=["rasa", "actions", "web"])
     sub.add_parser("urls", help="print where the servers listen")
+    sub.add_parser("wechat-menu", help="print the JSON for WeChat's menu API (data/knowledge/wechat_menu.yml)")
     staff_cli.add_commands(sub)
     return parser
 
@@ -105,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         except NiangjiaError as exc:
             print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 2
+    elif args.command == "wechat-menu":
+        print(json.dumps(menu_json(), ensure_ascii=False, indent=2))
     elif args.command == "urls":
         print(f"工人聊天页面 (web chat):   http://localhost:{settings.web_port}/")
         print(f"Rasa HTTP API:            http://localhost:{settings.rasa_port}/")

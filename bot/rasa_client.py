@@ -18,6 +18,14 @@ class RasaUnavailable(Exception):
     """The Rasa server did not take the request (down, timeout, refused token)."""
 
 
+class RasaRequestFailed(RasaUnavailable):
+    """Rasa took the request but it failed; ``detail`` is Rasa's reason (e.g. WeChat refused)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.detail = detail
+
+
 class RasaClient:
     def __init__(self, base_url: str, token: str, timeout: float = 10.0,
                  session: requests.Session | None = None) -> None:
@@ -36,7 +44,7 @@ class RasaClient:
             raise RasaUnavailable(type(exc).__name__) from exc
         if response.status_code >= 400:
             logger.error("rasa api %s answered %s", method, response.status_code)
-            raise RasaUnavailable(f"HTTP {response.status_code}")
+            raise RasaRequestFailed(response.status_code, _error_detail(response))
         return response.json() if response.content else None
 
     @staticmethod
@@ -69,3 +77,12 @@ class RasaClient:
                    params={"output_channel": "latest"}, json={"name": action})
         self._call("POST", f"{self._conversation(sender_id)}/tracker/events",
                    json=[{"event": "action", "name": "action_listen"}])
+
+
+def _error_detail(response: requests.Response) -> str:
+    """Rasa's own reason for a failed call, without its generic prefix."""
+    try:
+        message = str(response.json().get("message") or "")
+    except ValueError:
+        message = ""
+    return message.split("Error: ", 1)[-1][:300] or response.reason or "error"

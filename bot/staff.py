@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaClient, RasaRequestFailed, RasaUnavailable
 from bot.storage.models import Handoff
 from bot.storage.services import HandoffService
 
@@ -64,8 +64,11 @@ class StaffDesk:
         else:
             try:
                 self.rasa.send_bot_message(handoff.sender_id, text, {"handoff_id": handoff_id, "staff": True})
+            except RasaRequestFailed as exc:  # e.g. WeChat's 48-hour window has closed
+                error = f"not delivered: {exc.detail}"
             except RasaUnavailable as exc:
                 error = f"rasa unavailable: {exc}"
+        error = error[:200] if error else None  # the column's size
         self.handoffs.mark_delivery(message_id, delivered=error is None, error=error)
         if error:
             logger.warning("handoff %s reply %s not delivered: %s", handoff_id, message_id, error)

@@ -15,10 +15,15 @@ from typing import Iterator
 import pytest
 import requests
 
+from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
 from tests.pg import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+# The WeChat accounts every test stack is configured with (their API is a FakeWeChatApi).
+WECHAT = {"token": "wechat-test-token", "app_id": "wx5e1f0c0ffee00001", "secret": "wechat-test-secret"}
+WECOM = {"token": "wecom-test-token", "corp_id": "ww5e1f0c0ffee00002", "agent_id": "1000002",
+         "secret": "wecom-test-secret", "aes_key": "k9QnF2xWm4Rt7Yp1Lc8Vb3Zs6Hd0Gj5Ku2Ae4Tf7Wq1I"}
 BIN = Path(sys.executable).parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # never phone home from tests
 
@@ -118,7 +123,8 @@ class CallbackRecorder:
 class Stack:
     """The Rasa server, the action server and the web app, started as `make run` starts them."""
 
-    def __init__(self, var_dir: Path, database_url: str | None = None, callback_url: str = "") -> None:
+    def __init__(self, var_dir: Path, database_url: str | None = None, callback_url: str = "",
+                 wechat_api: str = "", **extra_env: str) -> None:
         self.var_dir = var_dir
         self.logs = var_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -131,6 +137,13 @@ class Stack:
         env.pop("TRACKER_URL", None)
         if database_url:
             env["DATABASE_URL"] = database_url
+        if wechat_api:
+            env.update(WECHAT_TOKEN=WECHAT["token"], WECHAT_APP_ID=WECHAT["app_id"],
+                       WECHAT_APP_SECRET=WECHAT["secret"], WECHAT_AES_KEY="", WECHAT_API_BASE=wechat_api,
+                       WECOM_TOKEN=WECOM["token"], WECOM_CORP_ID=WECOM["corp_id"],
+                       WECOM_AGENT_ID=WECOM["agent_id"], WECOM_SECRET=WECOM["secret"],
+                       WECOM_AES_KEY=WECOM["aes_key"], WECOM_API_BASE=wechat_api)
+        env.update(extra_env)
         self.env = env
         self.rasa_url = f"http://127.0.0.1:{env['RASA_PORT']}"
         self.web_url = f"http://127.0.0.1:{env['WEB_PORT']}"
@@ -174,6 +187,13 @@ class Stack:
         response.raise_for_status()
         return [m.get("text") or "" for m in response.json()]
 
+    def wechat(self, wecom: bool = False) -> WeChatServerSim:
+        """WeChat's servers calling this stack's Official Account (plain) or WeCom (safe) webhook."""
+        if wecom:
+            return WeChatServerSim(f"{self.rasa_url}/webhooks/wecom/webhook", WECOM["token"],
+                                   WECOM["corp_id"], WECOM["aes_key"], wecom=True)
+        return WeChatServerSim(f"{self.rasa_url}/webhooks/wechat/webhook", WECHAT["token"], WECHAT["app_id"])
+
     def say_callback(self, sender: str, text: str) -> None:
         """A worker's message over the callback channel (replies go to the recorder)."""
         response = requests.post(f"{self.rasa_url}/webhooks/callback/webhook",
@@ -199,19 +219,28 @@ def _stack(var_dir: Path, names: tuple[str, ...], **kwargs: str) -> Iterator[Sta
 
 
 @pytest.fixture(scope="session")
+def fake_wechat_api() -> Iterator[FakeWeChatApi]:
+    """WeChat's and WeCom's HTTP API for every test stack."""
+    api = FakeWeChatApi(WECHAT["app_id"], WECHAT["secret"], WECOM["corp_id"], WECOM["secret"]).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
 def servers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory,
-            callback_recorder: CallbackRecorder) -> Iterator[Stack]:
+            callback_recorder: CallbackRecorder, fake_wechat_api: FakeWeChatApi) -> Iterator[Stack]:
     """The whole assistant on the embedded defaults (SQLite)."""
     yield from _stack(tmp_path_factory.mktemp("var"), ("web", "actions", "rasa"),
-                      callback_url=callback_recorder.url)
+                      callback_url=callback_recorder.url, wechat_api=fake_wechat_api.url)
 
 
 @pytest.fixture(scope="session")
 def servers_pg(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer,
-               callback_recorder: CallbackRecorder) -> Iterator[Stack]:
+               callback_recorder: CallbackRecorder, fake_wechat_api: FakeWeChatApi) -> Iterator[Stack]:
     """Rasa and the action server on PostgreSQL (our tables and Rasa's tracker store)."""
     yield from _stack(tmp_path_factory.mktemp("var_pg"), ("actions", "rasa"),
-                      database_url=postgres.create_database(), callback_url=callback_recorder.url)
+                      database_url=postgres.create_database(), callback_url=callback_recorder.url,
+                      wechat_api=fake_wechat_api.url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -35,7 +35,7 @@ from bot.channels.common import problem_with, replies
 from bot.channels.wechat_api import DeliveryWindowClosed, WeChatApiClient
 from bot.channels.wechat_menu import click_payloads
 from bot.channels.wechat_text import Rendered, choice, render
-from bot.storage.channels import ChannelService
+from bot.storage.channels import ChannelService, InboxClaim
 from bot.storage.errors import StorageUnavailable
 from bot.storage.models import InboxState, utcnow
 
@@ -228,10 +228,7 @@ class WeChatStyleInput(InputChannel):
         key = message_key(message)
         claim = await asyncio.to_thread(store.claim_message, self.name(), key)
         if not claim.first:
-            logger.info("%s retry of %s (%s) not processed again", self.name(), key[:12], claim.state)
-            if claim.state == InboxState.PASSIVE.value and claim.reply:
-                return self.reply_xml(message, claim.reply)
-            return SUCCESS
+            return await self._answer_retry(message, key, claim)
         self._purge_now_and_then(store)
         sender_id = self.sender_id(message.source)
         turn = self.turn_for(message)
@@ -251,6 +248,22 @@ class WeChatStyleInput(InputChannel):
             await asyncio.to_thread(store.finish_message, self.name(), key, InboxState.DONE)
             return SUCCESS
         return await self._run_turn(message, key, sender_id, text, on_new_message)
+
+    async def _answer_retry(self, message: Any, key: str, claim: InboxClaim) -> str:
+        """A message seen before is never processed again; its passive reply is given again.
+
+        WeChat retries only when it got no answer in 5 s, so the first reply was lost. If the
+        first request is still being decided (it started late, e.g. queued), wait for it:
+        within ``reply_seconds`` it either answers passively or hands over to the API.
+        """
+        deadline = time.monotonic() + self.reply_seconds + 0.5
+        while claim.state == InboxState.PROCESSING.value and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            claim = await asyncio.to_thread(self.store.message_state, self.name(), key)  # type: ignore[union-attr]
+        logger.info("%s retry of %s (%s) not processed again", self.name(), key[:12], claim.state)
+        if claim.state == InboxState.PASSIVE.value and claim.reply:
+            return self.reply_xml(message, claim.reply)
+        return SUCCESS
 
     async def _run_turn(self, message: Any, key: str, sender_id: str, text: str,
                         on_new_message: OnNewMessage) -> str:

@@ -58,7 +58,9 @@ class ChannelService:
                                          updated_at=now, state=InboxState.PROCESSING.value))
             return InboxClaim(first=True, state=InboxState.PROCESSING.value)
         except IntegrityError:
-            pass
+            return self.message_state(channel, message_key)
+
+    def message_state(self, channel: str, message_key: str) -> InboxClaim:
         with self.db.transaction() as session:
             row = session.scalars(select(ChannelInbox).where(
                 ChannelInbox.channel == channel, ChannelInbox.message_key == message_key)).one()
