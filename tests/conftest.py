@@ -23,7 +23,7 @@ SHARED = ROOT.parent / "shared"
 # The WeChat accounts every test stack is configured with (their API is a FakeWeChatApi).
 WECHAT = {"token": "wechat-test-token", "app_id": "wx5e1f0c0ffee00001", "secret": "wechat-test-secret"}
 WECOM = {"token": "wecom-test-token", "corp_id": "ww5e1f0c0ffee00002", "agent_id": "1000002",
-         "secret": "wecom-test-secret", "aes_key": "k9QnF2xWm4Rt7Yp1Lc8Vb3Zs6Hd0Gj5Ku2Ae4Tf7Wq1I"}
+         "secret": "wecom-test-secret", "aes_key": "k9QnF2xWm4Rt7Yp1Lc8Vb3Zs6Hd0Gj5Ku2Ae4Tf7Wq1"}
 BIN = Path(sys.executable).parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # never phone home from tests
 

@@ -14,7 +14,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from bot.channels.wechat_api import ApiSpec, WeChatApiClient
-from bot.channels.wechat_base import RequestRefused, WeChatStyleInput, channel_store, new_nonce
+from bot.channels.wechat_base import RequestRefused, WeChatStyleInput, aes_crypto, channel_store, new_nonce
 
 API_BASE = "https://api.weixin.qq.com"
 # 45015: more than 48 hours since the user's last message; 45047: too many messages since it.
@@ -28,7 +28,7 @@ class WeChatInput(WeChatStyleInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "WeChatInput":
-        creds = {k: str(v or "").strip() for k, v in (credentials or {}).items()}
+        creds = {k: "" if v is None else str(v).strip() for k, v in (credentials or {}).items()}
         token, app_id, aes_key = creds.get("token", ""), creds.get("app_id", ""), creds.get("encoding_aes_key", "")
         if not token:
             return cls("", app_id, None, None, None)  # not configured: the webhook answers 404
@@ -38,7 +38,7 @@ class WeChatInput(WeChatStyleInput):
                                      "secret": creds.get("app_secret", "")},
                        send_path="/cgi-bin/message/custom/send", refused=REFUSED)
         api = WeChatApiClient(spec, creds.get("api_base") or API_BASE, store)
-        crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
+        crypto = aes_crypto(WeChatCrypto, token, aes_key, app_id, "WECHAT_AES_KEY") if aes_key else None
         return cls(token, app_id, crypto, api, store, float(creds.get("reply_seconds") or 4.0))
 
     def handshake(self, args: dict[str, str]) -> str:

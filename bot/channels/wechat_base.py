@@ -271,7 +271,8 @@ class WeChatStyleInput(InputChannel):
         collector = CollectingOutputChannel()
         turn = asyncio.create_task(on_new_message(UserMessage(
             text, collector, sender_id, input_channel=self.name(), metadata={"channel": self.name()})))
-        done, _pending = await asyncio.wait({turn}, timeout=self.reply_seconds)
+        # reply_seconds 0: every answer goes through the API (no passive replies at all).
+        done = (await asyncio.wait({turn}, timeout=self.reply_seconds))[0] if self.reply_seconds > 0 else set()
         if turn in done and turn.exception() is None:
             rendered = render(collector.messages)
             if len(rendered.texts) <= 1:
@@ -374,6 +375,14 @@ def channel_store() -> ChannelService:
     from bot.storage.db import Database
 
     return ChannelService(Database(load_settings().database_url))
+
+
+def aes_crypto(cls: Any, token: str, aes_key: str, account_id: str, variable: str) -> Any:
+    """wechatpy's crypto for safe mode; a malformed key stops start-up, naming the variable."""
+    try:
+        return cls(token, aes_key, account_id)
+    except Exception as exc:  # wechatpy asserts the key decodes to 32 bytes
+        raise ValueError(f"{variable} must be the 43-character EncodingAESKey from WeChat") from exc
 
 
 def new_nonce() -> str:

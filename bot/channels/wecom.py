@@ -13,7 +13,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.replies import TextReply
 
 from bot.channels.wechat_api import ApiSpec, WeChatApiClient
-from bot.channels.wechat_base import RequestRefused, WeChatStyleInput, channel_store, new_nonce
+from bot.channels.wechat_base import RequestRefused, WeChatStyleInput, aes_crypto, channel_store, new_nonce
 
 API_BASE = "https://qyapi.weixin.qq.com"
 # 81013: the user is not in the app's visible range (left the company, or never added).
@@ -30,7 +30,7 @@ class WeComInput(WeChatStyleInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "WeComInput":
-        creds = {k: str(v or "").strip() for k, v in (credentials or {}).items()}
+        creds = {k: "" if v is None else str(v).strip() for k, v in (credentials or {}).items()}
         token, corp_id, aes_key = creds.get("token", ""), creds.get("corp_id", ""), creds.get("encoding_aes_key", "")
         agent_id = creds.get("agent_id", "")
         if not (token and aes_key):
@@ -41,7 +41,7 @@ class WeComInput(WeChatStyleInput):
                        send_path="/cgi-bin/message/send", refused=REFUSED,
                        agent_id=int(agent_id) if agent_id.isdigit() else None)
         api = WeChatApiClient(spec, creds.get("api_base") or API_BASE, store)
-        crypto = WeChatCrypto(token, aes_key, corp_id)
+        crypto = aes_crypto(WeChatCrypto, token, aes_key, corp_id, "WECOM_AES_KEY")
         return cls(token, f"{corp_id}:{agent_id}", crypto, api, store, float(creds.get("reply_seconds") or 4.0))
 
     def handshake(self, args: dict[str, str]) -> str:
