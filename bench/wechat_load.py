@@ -8,7 +8,7 @@ again, as WeChat does when it gets nothing within 5 s. Prints the webhook's answ
 percentiles (p95 must stay under 4.5 s) and the exactly-once checks: every message got
 exactly one answer, and Rasa's trackers hold each message exactly once.
 
-    .venv/bin/python bench/wechat_load.py [--users 50] [--per-user 4] [--retry-share 0.3]
+    .venv/bin/python bench/wechat_load.py [--users 50] [--per-user 4] [--retry-share 0.3] [--reply-seconds 4]
 """
 from __future__ import annotations
 
@@ -41,11 +41,13 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--per-user", type=int, default=4)
     parser.add_argument("--retry-share", type=float, default=0.3)
+    parser.add_argument("--reply-seconds", type=float, default=4.0,
+                        help="passive window (WECHAT_REPLY_SECONDS); lower it to push answers to the API")
     args = parser.parse_args()
     project_model()
     api = FakeWeChatApi(APP_ID, SECRET).start()
     env = dict(WECHAT_TOKEN=TOKEN, WECHAT_APP_ID=APP_ID, WECHAT_APP_SECRET=SECRET, WECHAT_AES_KEY="",
-               WECHAT_API_BASE=api.url, WECOM_TOKEN="")
+               WECHAT_API_BASE=api.url, WECOM_TOKEN="", WECHAT_REPLY_SECONDS=str(args.reply_seconds))
     with Assistant(**env) as assistant:
         sim = WeChatServerSim(f"{assistant.rasa_url}/webhooks/wechat/webhook", TOKEN, APP_ID)
         result = Load(sim, api, args.retry_share).run(args.users, args.per_user)
