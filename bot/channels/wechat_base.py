@@ -6,9 +6,10 @@ in safe mode the AES envelope. Then:
 
 * the message is claimed in ``channel_inbox`` (unique per MsgId, or sender + CreateTime
   for events), so WeChat's retries - which may reach another process - never run twice;
-* the bot gets ``reply_seconds`` (default 4 s of WeChat's 5) to answer. A quick answer
-  that fits one message goes back in the HTTP response (passive reply) and is kept, so
-  a retry - which means WeChat did not receive it - gets the same text again. A slow or
+* the bot has ``reply_seconds`` from the request's arrival (default 4 s of WeChat's 5) to
+  answer. A quick answer that fits one message goes back in the HTTP response (passive
+  reply) and is kept, so a retry - which means WeChat did not receive it - gets the same
+  text again. A slow or
   long answer is acknowledged with "success" at once and delivered through the
   customer-service message API when it is ready.
 """
@@ -145,7 +146,8 @@ class WeChatStyleInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             if not self.configured:
                 return response.text("channel not configured", status=404)
-            task = asyncio.create_task(self._receive(_args(request), request.body or b"", on_new_message))
+            arrived = time.monotonic()  # the passive window counts from here, not from the turn
+            task = asyncio.create_task(self._receive(_args(request), request.body or b"", on_new_message, arrived))
             # Shielded: if WeChat hangs up, the message is still finished (and a retry replays it).
             status, body = await asyncio.shield(task)
             return response.text(body, status=status,
@@ -164,15 +166,15 @@ class WeChatStyleInput(InputChannel):
                                self.delivery_window)
 
     # -- one request -------------------------------------------------------------------------
-    async def _receive(self, args: dict[str, str], raw: bytes,
-                       on_new_message: OnNewMessage) -> tuple[int, str]:
+    async def _receive(self, args: dict[str, str], raw: bytes, on_new_message: OnNewMessage,
+                       arrived: float) -> tuple[int, str]:
         try:
             message = self._open(args, raw)
         except RequestRefused as exc:
             logger.warning("%s request refused: %s", self.name(), exc.reason)
             return exc.status, exc.reason
         try:
-            return 200, await self._answer(message, on_new_message)
+            return 200, await self._answer(message, on_new_message, arrived)
         except StorageUnavailable:
             logger.error("%s message answered without processing: database unavailable", self.name())
             return 200, self.reply_xml(message, replies()["wechat_storage_down"])
@@ -223,7 +225,7 @@ class WeChatStyleInput(InputChannel):
         if not given or not hmac.compare_digest(given.encode(), sign(self.token, *parts).encode()):
             raise RequestRefused(403, "bad signature")
 
-    async def _answer(self, message: Any, on_new_message: OnNewMessage) -> str:
+    async def _answer(self, message: Any, on_new_message: OnNewMessage, arrived: float) -> str:
         store: ChannelService = self.store  # type: ignore[assignment]
         key = message_key(message)
         claim = await asyncio.to_thread(store.claim_message, self.name(), key)
@@ -247,7 +249,7 @@ class WeChatStyleInput(InputChannel):
         if text is None:
             await asyncio.to_thread(store.finish_message, self.name(), key, InboxState.DONE)
             return SUCCESS
-        return await self._run_turn(message, key, sender_id, text, on_new_message)
+        return await self._run_turn(message, key, sender_id, text, on_new_message, arrived)
 
     async def _answer_retry(self, message: Any, key: str, claim: InboxClaim) -> str:
         """A message seen before is never processed again; its passive reply is given again.
@@ -266,13 +268,14 @@ class WeChatStyleInput(InputChannel):
         return SUCCESS
 
     async def _run_turn(self, message: Any, key: str, sender_id: str, text: str,
-                        on_new_message: OnNewMessage) -> str:
+                        on_new_message: OnNewMessage, arrived: float) -> str:
         store: ChannelService = self.store  # type: ignore[assignment]
         collector = CollectingOutputChannel()
         turn = asyncio.create_task(on_new_message(UserMessage(
             text, collector, sender_id, input_channel=self.name(), metadata={"channel": self.name()})))
         # reply_seconds 0: every answer goes through the API (no passive replies at all).
-        done = (await asyncio.wait({turn}, timeout=self.reply_seconds))[0] if self.reply_seconds > 0 else set()
+        left = arrived + self.reply_seconds - time.monotonic()
+        done = (await asyncio.wait({turn}, timeout=left))[0] if self.reply_seconds > 0 and left > 0 else set()
         if turn in done and turn.exception() is None:
             rendered = render(collector.messages)
             if len(rendered.texts) <= 1:
