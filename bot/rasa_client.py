@@ -82,7 +82,8 @@ class RasaClient:
 def _error_detail(response: requests.Response) -> str:
     """Rasa's own reason for a failed call, without its generic prefix."""
     try:
-        message = str(response.json().get("message") or "")
+        body = response.json()
     except ValueError:
-        message = ""
+        body = None
+    message = str(body.get("message") or "") if isinstance(body, dict) else ""
     return message.split("Error: ", 1)[-1][:300] or response.reason or "error"

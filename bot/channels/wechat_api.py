@@ -1,4 +1,4 @@
-"""The outbound half of WeChat and WeCom: access token and customer-service messages.
+"""The outbound half of WeChat and WeCom: access token, customer-service messages, output channel.
 
 One access token per account is shared by every process through the database (WeChat
 invalidates older tokens when a new one is fetched, so processes must not each keep
@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import aiohttp
+from rasa.core.channels.channel import OutputChannel
 
+from bot.channels.wechat_text import Rendered, render
 from bot.storage.channels import ChannelService
 from bot.storage.models import utcnow
 
@@ -151,3 +153,36 @@ class WeChatApiClient:
             if attempt < self.attempts:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         raise WeChatApiError(self.spec.channel, None, f"{path} unreachable after {self.attempts} attempts")
+
+
+class WeChatApiOutput(OutputChannel):
+    """Messages the worker did not just ask for (late answers, staff replies) via the API."""
+
+    def __init__(self, channel: str, api: WeChatApiClient, store: ChannelService,
+                 window: timedelta | None) -> None:
+        self.channel = channel
+        self.api = api
+        self.store = store
+        self.window = window
+
+    def name(self) -> str:  # type: ignore[override]
+        return self.channel
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await self.deliver(recipient_id, render([message]))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.deliver(recipient_id, render([{"text": text}]))
+
+    async def deliver(self, sender_id: str, rendered: Rendered) -> None:
+        """Send every piece in order; raises when WeChat did not take one."""
+        if not rendered.texts:
+            return
+        recipient = await asyncio.to_thread(self.store.recipient, sender_id)
+        if self.window is not None and (recipient.last_inbound_at is None
+                                        or utcnow() - recipient.last_inbound_at > self.window):
+            raise DeliveryWindowClosed(self.channel, None,
+                                       "the worker has not written for 48 hours; WeChat allows no message")
+        for text in rendered.texts:
+            await self.api.send_text(recipient.external_id, text)
+        await asyncio.to_thread(self.store.set_menu, sender_id, rendered.menu)

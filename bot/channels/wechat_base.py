@@ -33,12 +33,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import problem_with, replies
-from bot.channels.wechat_api import DeliveryWindowClosed, WeChatApiClient
+from bot.channels.wechat_api import WeChatApiClient, WeChatApiOutput
 from bot.channels.wechat_menu import click_payloads
-from bot.channels.wechat_text import Rendered, choice, render
+from bot.channels.wechat_text import choice, render
 from bot.storage.channels import ChannelService, InboxClaim
 from bot.storage.errors import StorageUnavailable
-from bot.storage.models import InboxState, utcnow
+from bot.storage.models import InboxState
 
 logger = logging.getLogger(__name__)
 
@@ -323,39 +323,6 @@ class WeChatStyleInput(InputChannel):
         """Rasa's sender id: a hash, so logs and trackers do not carry the WeChat user id."""
         digest = hashlib.sha256(f"{self.account_id}:{external_id}".encode("utf-8")).hexdigest()
         return f"{self.name()}_{digest[:40]}"
-
-
-class WeChatApiOutput(OutputChannel):
-    """Messages the worker did not just ask for (late answers, staff replies) via the API."""
-
-    def __init__(self, channel: str, api: WeChatApiClient, store: ChannelService,
-                 window: timedelta | None) -> None:
-        self.channel = channel
-        self.api = api
-        self.store = store
-        self.window = window
-
-    def name(self) -> str:  # type: ignore[override]
-        return self.channel
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        await self.deliver(recipient_id, render([message]))
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.deliver(recipient_id, render([{"text": text}]))
-
-    async def deliver(self, sender_id: str, rendered: Rendered) -> None:
-        """Send every piece in order; raises when WeChat did not take one."""
-        if not rendered.texts:
-            return
-        recipient = await asyncio.to_thread(self.store.recipient, sender_id)
-        if self.window is not None and (recipient.last_inbound_at is None
-                                        or utcnow() - recipient.last_inbound_at > self.window):
-            raise DeliveryWindowClosed(self.channel, None,
-                                       "the worker has not written for 48 hours; WeChat allows no message")
-        for text in rendered.texts:
-            await self.api.send_text(recipient.external_id, text)
-        await asyncio.to_thread(self.store.set_menu, sender_id, rendered.menu)
 
 
 def _event_turn(event: str) -> Callable[[Any], Turn]:
