@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
@@ -15,6 +17,10 @@ from typing import Iterator
 import pytest
 import requests
 
+from bot.rasa_client import RasaClient
+from bot.staff import StaffDesk
+from bot.storage.db import Database
+from bot.storage.services import HandoffService, StaffService
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
 from tests.pg import PostgresServer
 
@@ -241,6 +247,24 @@ def servers_pg(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, po
     yield from _stack(tmp_path_factory.mktemp("var_pg"), ("actions", "rasa"),
                       database_url=postgres.create_database(), callback_url=callback_recorder.url,
                       wechat_api=fake_wechat_api.url)
+
+
+@contextmanager
+def staff_desk(stack: Stack, display_name: str = "李干事") -> Iterator[tuple[StaffDesk, str]]:
+    """A staff member's desk on ``stack`` (its database and Rasa API), with a new staff account."""
+    db = Database(stack.database_url)
+    username = f"staff{uuid.uuid4().hex[:8]}"
+    StaffService(db).add(username, display_name)
+    try:
+        yield StaffDesk(HandoffService(db), RasaClient(stack.rasa_url, stack.token)), username
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def desk(stack: Stack) -> Iterator[tuple[StaffDesk, str]]:
+    with staff_desk(stack) as pair:
+        yield pair
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -12,6 +12,7 @@ from typing import Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.storage.db import Database
 from bot.storage.errors import ChannelUserNotFound
@@ -62,15 +63,13 @@ class ChannelService:
 
     def message_state(self, channel: str, message_key: str) -> InboxClaim:
         with self.db.transaction() as session:
-            row = session.scalars(select(ChannelInbox).where(
-                ChannelInbox.channel == channel, ChannelInbox.message_key == message_key)).one()
+            row = _inbox(session, channel, message_key)
             return InboxClaim(first=False, state=row.state, reply=row.reply)
 
     def finish_message(self, channel: str, message_key: str, state: InboxState,
                        reply: str | None = None) -> None:
         with self.db.transaction() as session:
-            row = session.scalars(select(ChannelInbox).where(
-                ChannelInbox.channel == channel, ChannelInbox.message_key == message_key)).one()
+            row = _inbox(session, channel, message_key)
             row.state = state.value
             row.reply = reply
             row.updated_at = self.clock()
@@ -90,8 +89,7 @@ class ChannelService:
         for _attempt in range(2):  # a concurrent first message from the same user may insert first
             try:
                 with self.db.transaction() as session:
-                    user = session.scalars(select(ChannelUser).where(
-                        ChannelUser.sender_id == sender_id)).one_or_none()
+                    user = _user(session, sender_id)
                     if user is None:
                         user = ChannelUser(channel=channel, external_id=external_id,
                                            sender_id=sender_id, subscribed=True)
@@ -106,8 +104,7 @@ class ChannelService:
 
     def recipient(self, sender_id: str) -> ChannelRecipient:
         with self.db.transaction() as session:
-            user = session.scalars(select(ChannelUser).where(
-                ChannelUser.sender_id == sender_id)).one_or_none()
+            user = _user(session, sender_id)
             if user is None:
                 raise ChannelUserNotFound(sender_id)
             return ChannelRecipient(user.channel, user.external_id, user.last_inbound_at,
@@ -116,16 +113,14 @@ class ChannelService:
     def set_menu(self, sender_id: str, payloads: list[str] | None) -> None:
         """The numbered options the user was last shown (None: the last message had none)."""
         with self.db.transaction() as session:
-            user = session.scalars(select(ChannelUser).where(
-                ChannelUser.sender_id == sender_id)).one_or_none()
+            user = _user(session, sender_id)
             if user is not None:
                 user.menu = payloads or None
                 user.updated_at = self.clock()
 
     def menu(self, sender_id: str) -> list[str]:
         with self.db.transaction() as session:
-            user = session.scalars(select(ChannelUser).where(
-                ChannelUser.sender_id == sender_id)).one_or_none()
+            user = _user(session, sender_id)
             return list(user.menu or []) if user is not None else []
 
     # -- API tokens --------------------------------------------------------------------------
@@ -154,3 +149,12 @@ class ChannelService:
         with self.db.transaction() as session:
             session.execute(delete(ChannelToken).where(
                 ChannelToken.channel == channel, ChannelToken.access_token == access_token))
+
+
+def _user(session: Session, sender_id: str) -> ChannelUser | None:
+    return session.scalars(select(ChannelUser).where(ChannelUser.sender_id == sender_id)).one_or_none()
+
+
+def _inbox(session: Session, channel: str, message_key: str) -> ChannelInbox:
+    return session.scalars(select(ChannelInbox).where(
+        ChannelInbox.channel == channel, ChannelInbox.message_key == message_key)).one()

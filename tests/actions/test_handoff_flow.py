@@ -7,21 +7,8 @@ import uuid
 import pytest
 import requests
 
-from bot.rasa_client import RasaClient
-from bot.staff import StaffDesk
-from bot.storage.db import Database
 from bot.storage.models import Priority
-from bot.storage.services import HandoffService, StaffService
 from tests.conftest import CallbackRecorder, Stack
-
-
-@pytest.fixture
-def desk(stack: Stack):
-    db = Database(stack.database_url)
-    username = f"li{uuid.uuid4().hex[:6]}"
-    StaffService(db).add(username, "李干事")
-    yield StaffDesk(HandoffService(db), RasaClient(stack.rasa_url, stack.token)), username
-    db.dispose()
 
 
 def events(stack: Stack, sender: str) -> list[dict]:

@@ -14,13 +14,10 @@ import requests
 
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
-from bot.rasa_client import RasaClient
-from bot.staff import StaffDesk
 from bot.storage.db import Database
 from bot.storage.models import ChannelUser
-from bot.storage.services import HandoffService, StaffService
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
-from tests.conftest import WECHAT, WECOM, Stack, _stack
+from tests.conftest import WECHAT, WECOM, Stack, _stack, staff_desk
 
 TICKET = re.compile(r"NJ-\d{8}-[2-9A-HJKMNP-Z]{5}")
 
@@ -62,15 +59,6 @@ def _sender(worker: Worker, wecom: bool = False) -> str:
     return WeChatInput("x", WECHAT["app_id"], None, None, None).sender_id(worker.openid)
 
 
-@pytest.fixture
-def desk(stack: Stack):
-    db = Database(stack.database_url)
-    username = f"wang{uuid.uuid4().hex[:6]}"
-    StaffService(db).add(username, "王干事")
-    yield StaffDesk(HandoffService(db), RasaClient(stack.rasa_url, stack.token)), username
-    db.dispose()
-
-
 def test_a_wechat_worker_can_do_everything_a_web_chat_worker_can(stack: Stack, desk, fake_wechat_api) -> None:
     staff_desk, staff = desk
     worker = Worker(stack.wechat(), fake_wechat_api)
@@ -106,22 +94,19 @@ def test_a_wechat_worker_can_do_everything_a_web_chat_worker_can(stack: Stack, d
 
 
 def test_a_staff_reply_after_48_hours_is_kept_and_reported(servers: Stack, fake_wechat_api) -> None:
-    db = Database(servers.database_url)
-    StaffService(db).add("zhao48", "赵干事")
-    staff_desk = StaffDesk(HandoffService(db), RasaClient(servers.rasa_url, servers.token))
     worker = Worker(servers.wechat(), fake_wechat_api)
     worker.say("转人工")
     sender = _sender(worker)
-    handoff = next(h for h in staff_desk.queue() if h.sender_id == sender)
-    with db.transaction() as session:
-        session.query(ChannelUser).filter_by(sender_id=sender).one().last_inbound_at -= timedelta(hours=49)
-    staff_desk.claim(handoff.id, "zhao48")
-    delivery = staff_desk.reply(handoff.id, "zhao48", "抱歉回复晚了")
-    assert not delivery.delivered and "48 hours" in delivery.error
-    kept = staff_desk.handoffs.get(handoff.id).messages[-1]
+    with staff_desk(servers, "赵干事") as (desk, staff):
+        handoff = next(h for h in desk.queue() if h.sender_id == sender)
+        with Database(servers.database_url).transaction() as session:
+            session.query(ChannelUser).filter_by(sender_id=sender).one().last_inbound_at -= timedelta(hours=49)
+        desk.claim(handoff.id, staff)
+        delivery = desk.reply(handoff.id, staff, "抱歉回复晚了")
+        assert not delivery.delivered and "48 hours" in delivery.error
+        kept = desk.handoffs.get(handoff.id).messages[-1]
     assert (kept.text, kept.delivered) == ("抱歉回复晚了", False)
     assert "抱歉回复晚了" not in fake_wechat_api.messages_to(worker.openid)
-    db.dispose()
 
 
 def test_wecom_safe_mode_round_trip(servers: Stack, fake_wechat_api) -> None:
