@@ -43,6 +43,11 @@ class Settings:
     web_workers: int
     log_level: str
     channel_env: Mapping[str, str]
+    console_secret_key: str
+    console_session_minutes: int
+    console_secure_cookies: bool
+    # Every Rasa server a new model must be loaded into (one on a single machine).
+    rasa_servers: tuple[str, ...] = ()
 
     @property
     def rasa_url(self) -> str:
@@ -71,7 +76,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     var_dir = Path(env.get("NIANGJIA_VAR_DIR", str(root / "var"))).resolve()
     host = env.get("NIANGJIA_HOST", "127.0.0.1")
     rasa_port = _int(env, "RASA_PORT", 5005)
-    token = env.get("RASA_TOKEN") or _local_token(var_dir)
+    token = env.get("RASA_TOKEN") or _local_secret(var_dir, "rasa_token")
     database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'niangjia.db'}"
     return Settings(
         project_root=root,
@@ -90,6 +95,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_workers=_int(env, "WEB_WORKERS", 2),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         channel_env={name: env.get(name) or default for name, default in CHANNEL_VARIABLES.items()},
+        console_secret_key=env.get("CONSOLE_SECRET_KEY") or _local_secret(var_dir, "console_secret"),
+        console_session_minutes=_int(env, "CONSOLE_SESSION_MINUTES", 60),
+        console_secure_cookies=env.get("CONSOLE_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
+        rasa_servers=tuple(u.strip().rstrip("/") for u in env.get("RASA_SERVERS", "").split(",") if u.strip())
+        or (f"http://{host}:{rasa_port}",),
     )
 
 
@@ -104,12 +114,13 @@ def _tracker_url(database_url: str, var_dir: Path) -> str:
     return database_url
 
 
-def _local_token(var_dir: Path) -> str:
-    """A per-installation API token, created once under ``var/`` when none is set.
+def _local_secret(var_dir: Path, name: str) -> str:
+    """A per-installation secret (Rasa API token, console session key), created once under ``var/``.
 
-    Keeps the Rasa HTTP API authenticated on a fresh machine without a secret in the repo.
+    Keeps the Rasa HTTP API authenticated and console sessions signed on a fresh machine
+    without a secret in the repo.
     """
-    path = var_dir / "rasa_token"
+    path = var_dir / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     var_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,8 @@ Output is plain text for operators; complaint details stay out of listings (phon
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 from typing import Callable
 
 from bot.complaints import mask_phone
@@ -13,17 +15,32 @@ from bot.config import Settings
 from bot.rasa_client import RasaClient
 from bot.staff import StaffDesk
 from bot.storage.db import Database
-from bot.storage.models import Handoff, Priority
-from bot.storage.services import ComplaintService, HandoffService, StaffService
+from bot.storage.errors import InvalidInput
+from bot.storage.models import Handoff, Priority, Role
+from bot.storage.accounts import AccountService
+from bot.storage.services import ComplaintService, HandoffService
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("migrate", help="create or upgrade our tables (Alembic)")
+    admin = sub.add_parser("create-admin", help="create the first admin account of the console")
+    admin.add_argument("username")
+    admin.add_argument("--name", required=True, help="display name")
     staff = sub.add_parser("staff-add", help="create a staff account")
     staff.add_argument("username")
     staff.add_argument("--name", required=True, help="display name")
-    staff.add_argument("--role", choices=["staff", "supervisor", "admin"], default="staff")
-    staff.add_argument("--unit", help="org unit, e.g. 市总工会")
+    staff.add_argument("--role", choices=[r.value for r in Role], default=Role.STAFF.value)
+    staff.add_argument("--unit", help="org unit name (create it first with unit-add)")
+    password = sub.add_parser("staff-password", help="set an account's console password")
+    password.add_argument("username")
+    for cmd in (admin, staff, password):
+        cmd.add_argument("--password-stdin", action="store_true",
+                         help="read the password from standard input instead of prompting")
+    unit = sub.add_parser("unit-add", help="create an org unit")
+    unit.add_argument("name")
+    unit.add_argument("--parent", help="the unit above it")
+    unit.add_argument("--region", action="append", default=[], help="a region it covers (repeatable)")
+    unit.add_argument("--employer", action="append", default=[], help="an employer it covers (repeatable)")
     sub.add_parser("queue", help="open handoffs, most urgent first")
     show = sub.add_parser("show", help="a handoff with its transcript and collected slots")
     show.add_argument("handoff_id", type=int)
@@ -44,7 +61,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     status.add_argument("--reason")
 
 
-COMMANDS = {"migrate", "staff-add", "queue", "show", "claim", "resolve", "reply", "complaints",
+COMMANDS = {"migrate", "create-admin", "staff-add", "staff-password", "unit-add", "queue", "show", "claim", "resolve", "reply", "complaints",
             "complaint-status"}
 
 
@@ -66,9 +83,19 @@ def run(args: argparse.Namespace, settings: Settings, out: Callable[[str], None]
 
 def _dispatch(args: argparse.Namespace, db: Database, handoffs: HandoffService, desk: StaffDesk,
               out: Callable[[str], None]) -> int:
-    if args.command == "staff-add":
-        user = StaffService(db).add(args.username, args.name, args.role, args.unit)
-        out(f"staff {user.username} ({user.role}) created")
+    accounts = AccountService(db)
+    if args.command in ("create-admin", "staff-add"):
+        admin = args.command == "create-admin"
+        secret = _read_password(args.password_stdin) if admin or args.password_stdin else None
+        user = accounts.add(args.username, args.name, Role.ADMIN.value if admin else args.role,
+                            None if admin else args.unit, password=secret)
+        out(f"staff {user.username} ({user.role}) created" + ("" if secret else "; no password yet"))
+    elif args.command == "staff-password":
+        accounts.set_password(args.username, _read_password(args.password_stdin), actor="cli")
+        out(f"password of {args.username} set")
+    elif args.command == "unit-add":
+        unit = accounts.add_unit(args.name, args.parent, args.region, args.employer)
+        out(f"unit #{unit.id} {unit.name} created")
     elif args.command == "queue":
         for handoff in desk.queue():
             out(_handoff_line(handoff))
@@ -94,6 +121,15 @@ def _dispatch(args: argparse.Namespace, db: Database, handoffs: HandoffService, 
         c = ComplaintService(db).change_status(args.ticket, args.status, args.staff, args.reason)
         out(f"{c.ticket}\t{c.status}")
     return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise InvalidInput("the two passwords differ")
+    return first
 
 
 def _handoff_line(handoff: Handoff) -> str:

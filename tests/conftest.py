@@ -20,7 +20,8 @@ import requests
 from bot.rasa_client import RasaClient
 from bot.staff import StaffDesk
 from bot.storage.db import Database
-from bot.storage.services import HandoffService, StaffService
+from bot.storage.accounts import AccountService
+from bot.storage.services import HandoffService
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
 from tests.pg import PostgresServer
 
@@ -254,7 +255,7 @@ def staff_desk(stack: Stack, display_name: str = "李干事") -> Iterator[tuple[
     """A staff member's desk on ``stack`` (its database and Rasa API), with a new staff account."""
     db = Database(stack.database_url)
     username = f"staff{uuid.uuid4().hex[:8]}"
-    StaffService(db).add(username, display_name)
+    AccountService(db).add(username, display_name)
     try:
         yield StaffDesk(HandoffService(db), RasaClient(stack.rasa_url, stack.token)), username
     finally:

@@ -34,3 +34,27 @@ class InvalidTransition(NiangjiaError):
 
 class ChannelUserNotFound(NiangjiaError):
     """No WeChat/WeCom user behind this sender id (they never wrote to us)."""
+
+
+class UnitNotFound(NiangjiaError):
+    pass
+
+
+class DuplicateName(NiangjiaError):
+    """An account or unit with this name already exists."""
+
+
+class InvalidInput(NiangjiaError):
+    """A value the workflow cannot take (short password, unknown role, empty name)."""
+
+
+class BadCredentials(NiangjiaError):
+    """Wrong username or password (never says which)."""
+
+
+class LoginLocked(NiangjiaError):
+    """Too many wrong passwords: the account is locked until ``until`` (UTC)."""
+
+    def __init__(self, until: object) -> None:
+        super().__init__(f"locked until {until}")
+        self.until = until

@@ -54,17 +54,51 @@ class MessageRole(str, enum.Enum):
     NOTE = "note"
 
 
+class Role(str, enum.Enum):
+    """Console roles; each includes what the ones before it may do."""
+
+    STAFF = "staff"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class OrgUnit(Base):
+    """A union body (市总工会 → 区工会 → 企业工会); staff see their unit's work and the units below.
+
+    ``regions`` and ``employers`` route a worker's handoff or complaint to the unit that covers
+    them (the most specific unit whose employer or region matches).
+    """
+
+    __tablename__ = "org_units"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(100), nullable=False, unique=True)
+    parent_id = Column(Integer, ForeignKey("org_units.id"))
+    regions = Column(JSON, nullable=False, default=list)
+    employers = Column(JSON, nullable=False, default=list)
+    created_at = Column(DateTime(), nullable=False, default=utcnow)
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
 
     id = Column(Integer, primary_key=True)
     username = Column(String(64), nullable=False, unique=True)
     display_name = Column(String(100), nullable=False)
-    role = Column(String(20), nullable=False, default="staff")
-    org_unit = Column(String(100))
+    role = Column(String(20), nullable=False, default=Role.STAFF.value)
+    org_unit_id = Column(Integer, ForeignKey("org_units.id"))
     password_hash = Column(String(255))
     active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime())
+    last_login_at = Column(DateTime())
     created_at = Column(DateTime(), nullable=False, default=utcnow)
+
+    org_unit = relationship(OrgUnit, lazy="joined")
 
 
 class Complaint(Base):
@@ -84,10 +118,31 @@ class Complaint(Base):
     priority = Column(Integer, nullable=False, default=Priority.NORMAL)
     status = Column(String(20), nullable=False, default=ComplaintStatus.NEW.value)
     status_reason = Column(Text)
+    region = Column(String(50))
+    org_unit_id = Column(Integer, ForeignKey("org_units.id"), index=True)
+    assigned_to_id = Column(Integer, ForeignKey("staff_users.id"))
     # Hash of sender + content: the same complaint submitted twice is stored once.
     dedupe_key = Column(String(64), nullable=False, unique=True)
     created_at = Column(DateTime(), nullable=False, default=utcnow)
     updated_at = Column(DateTime(), nullable=False, default=utcnow)
+
+    assigned_to = relationship(StaffUser, lazy="joined")
+    org_unit = relationship(OrgUnit, lazy="joined")
+    notes = relationship("ComplaintNote", order_by="ComplaintNote.id", lazy="selectin")
+
+
+class ComplaintNote(Base):
+    """Internal note on a complaint (never shown to the worker)."""
+
+    __tablename__ = "complaint_notes"
+
+    id = Column(Integer, primary_key=True)
+    complaint_id = Column(Integer, ForeignKey("complaints.id", ondelete="CASCADE"), nullable=False, index=True)
+    staff_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False)
+    text = Column(Text, nullable=False)
+    at = Column(DateTime(), nullable=False, default=utcnow)
+
+    staff = relationship(StaffUser, lazy="joined")
 
 
 class Handoff(Base):
@@ -102,6 +157,7 @@ class Handoff(Base):
     status = Column(String(20), nullable=False, default=HandoffStatus.OPEN.value)
     slots = Column(JSON, nullable=False, default=dict)
     claimed_by_id = Column(Integer, ForeignKey("staff_users.id"))
+    org_unit_id = Column(Integer, ForeignKey("org_units.id"), index=True)
     claimed_at = Column(DateTime())
     resolved_at = Column(DateTime())
     flagged_at = Column(DateTime())
@@ -110,6 +166,7 @@ class Handoff(Base):
     created_at = Column(DateTime(), nullable=False, default=utcnow)
 
     claimed_by = relationship(StaffUser, lazy="joined")
+    org_unit = relationship(OrgUnit, lazy="joined")
     messages = relationship("HandoffMessage", order_by="HandoffMessage.id",
                             back_populates="handoff", lazy="selectin")
 
@@ -136,6 +193,7 @@ class HandoffMessage(Base):
     delivery_error = Column(String(200))
 
     handoff = relationship(Handoff, back_populates="messages")
+    staff = relationship(StaffUser, lazy="joined")
 
     __table_args__ = (UniqueConstraint("handoff_id", "role", "event_ts", name="uq_handoff_messages_event"),)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,10 +61,12 @@ class HandoffRepository:
                  .order_by(Handoff.resolved_at.desc()).limit(1))
         return self.session.scalars(query).first()
 
-    def queue(self) -> Sequence[Handoff]:
-        """Unresolved handoffs: most serious first, then oldest first."""
+    def queue(self, condition: Any = None) -> Sequence[Handoff]:
+        """Unresolved handoffs (within ``condition``): most serious first, then oldest first."""
         query = (select(Handoff).where(Handoff.status != HandoffStatus.RESOLVED.value)
                  .order_by(Handoff.priority, Handoff.created_at, Handoff.id))
+        if condition is not None:
+            query = query.where(condition)
         return self.session.scalars(query).all()
 
     def unclaimed_since(self, cutoff: datetime) -> Sequence[Handoff]:
@@ -108,6 +110,8 @@ class AuditRepository:
         self.session.add(AuditEntry(actor=actor, action=action, object_type=object_type,
                                     object_id=str(object_id), detail=detail or {}))
 
-    def recent(self, limit: int = 100) -> Sequence[AuditEntry]:
+    def recent(self, limit: int = 100, actor: str | None = None) -> Sequence[AuditEntry]:
         query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        if actor:
+            query = query.where(AuditEntry.actor == actor)
         return self.session.scalars(query).all()

@@ -10,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.complaints import ComplaintDraft, complaint_priority, new_ticket
 from bot.storage.db import Database
+from bot.storage.accounts import EVERYTHING, Scope, route_in
 from bot.storage.errors import (HandoffNotFound, InvalidTransition, StaffNotFound,
-                                TicketNotFound)
+                                TicketNotFound, UnitNotFound)
 from bot.storage.models import (Complaint, ComplaintStatus, Handoff, HandoffMessage,
-                                HandoffStatus, MessageRole, Priority, StaffUser, utcnow)
+                                HandoffStatus, MessageRole, OrgUnit, Priority, StaffUser, utcnow)
 from bot.storage.repositories import (AuditRepository, ComplaintRepository, HandoffRepository,
                                       StaffRepository)
 
@@ -71,7 +72,8 @@ class ComplaintService:
                 since_text=draft.since_text, workers_affected=draft.workers_affected,
                 phone=draft.phone, consent_to_contact=draft.consent_to_contact,
                 priority=int(complaint_priority(draft.topic, draft.workers_affected, now.date())),
-                status=ComplaintStatus.NEW.value, dedupe_key=key, created_at=now, updated_at=now))
+                status=ComplaintStatus.NEW.value, dedupe_key=key, created_at=now, updated_at=now,
+                org_unit_id=route_in(session, draft.employer, None)))
             AuditRepository(session).record("worker", "complaint.filed", "complaint", complaint.ticket,
                                             {"priority": complaint.priority, "topic": draft.topic})
         logger.info("complaint filed ticket=%s priority=%s", complaint.ticket, complaint.priority)
@@ -143,7 +145,8 @@ class HandoffService:
                 handoff = repo.add(Handoff(
                     sender_id=request.sender_id, channel=request.channel, reason=request.reason,
                     urgency=request.urgency, priority=int(request.priority), slots=request.slots,
-                    status=HandoffStatus.OPEN.value, created_at=self.clock()))
+                    status=HandoffStatus.OPEN.value, created_at=self.clock(),
+                    org_unit_id=route_in(session, request.slots.get("employer"), request.slots.get("region"))))
                 action = "handoff.opened"
             else:
                 if request.priority < handoff.priority:
@@ -179,7 +182,7 @@ class HandoffService:
                 raise HandoffNotFound(handoff_id)
             return handoff
 
-    def queue(self) -> Sequence[Handoff]:
+    def queue(self, scope: Scope = EVERYTHING) -> Sequence[Handoff]:
         """Unresolved handoffs, most serious and oldest first; flags the ones left unclaimed too long."""
         now = self.clock()
         with self.db.transaction() as session:
@@ -187,7 +190,40 @@ class HandoffService:
             for handoff in repo.unclaimed_since(now - self.claim_timeout):
                 handoff.flagged_at = now
                 AuditRepository(session).record("system", "handoff.unclaimed", "handoff", handoff.id)
-            return repo.queue()
+            return repo.queue(scope.where(Handoff.org_unit_id))
+
+    def add_note(self, handoff_id: int, username: str, text: str) -> None:
+        """An internal note for colleagues; never sent to the worker."""
+        with self.db.transaction() as session:
+            _, staff = self._load(session, handoff_id, username)
+            HandoffRepository(session).add_message(HandoffMessage(
+                handoff_id=handoff_id, role=MessageRole.NOTE.value, text=text, staff_id=staff.id,
+                sent_at=self.clock()))
+            AuditRepository(session).record(username, "handoff.noted", "handoff", handoff_id)
+
+    def transfer(self, handoff_id: int, username: str, to_staff: str | None = None,
+                 to_unit_id: int | None = None) -> Handoff:
+        """Give the conversation to a colleague (claimed by them) or to a unit's queue (open)."""
+        with self.db.transaction() as session:
+            handoff, _ = self._load(session, handoff_id, username)
+            if handoff.status == HandoffStatus.RESOLVED.value:
+                raise InvalidTransition("handoff", handoff.status, "transfer")
+            if to_staff:
+                colleague = StaffRepository(session).by_username(to_staff)
+                if colleague is None or not colleague.active:
+                    raise StaffNotFound(to_staff)
+                handoff.status, handoff.claimed_by_id = HandoffStatus.CLAIMED.value, colleague.id
+                handoff.claimed_at = handoff.claimed_at or self.clock()
+                detail: dict = {"to_staff": to_staff}
+            elif to_unit_id is not None:
+                if session.get(OrgUnit, to_unit_id) is None:
+                    raise UnitNotFound(str(to_unit_id))
+                handoff.org_unit_id, handoff.status, handoff.claimed_by_id = to_unit_id, HandoffStatus.OPEN.value, None
+                detail = {"to_unit": to_unit_id}
+            else:
+                raise InvalidTransition("handoff", handoff.status, "transfer to nobody")
+            AuditRepository(session).record(username, "handoff.transferred", "handoff", handoff_id, detail)
+        return self.get(handoff_id)
 
     def add_worker_messages(self, handoff_id: int, messages: Sequence[tuple[str, float]]) -> int:
         """Messages the worker wrote while staff held the conversation (synced from the tracker)."""
@@ -261,15 +297,3 @@ class HandoffService:
             raise StaffNotFound(username)
         return handoff, staff
 
-
-class StaffService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def add(self, username: str, display_name: str, role: str = "staff",
-            org_unit: str | None = None, actor: str = "cli") -> StaffUser:
-        with self.db.transaction() as session:
-            user = StaffRepository(session).add(StaffUser(username=username, display_name=display_name,
-                                                          role=role, org_unit=org_unit))
-            AuditRepository(session).record(actor, "staff.created", "staff_user", username, {"role": role})
-            return user

@@ -15,8 +15,8 @@ from bot.storage.errors import (HandoffNotFound, InvalidTransition, StaffNotFoun
 from bot.storage.migrate import downgrade, upgrade
 from bot.storage.models import AuditEntry, Complaint, Priority
 from bot.storage.repositories import ComplaintRepository
-from bot.storage.services import (ComplaintService, HandoffRequest, HandoffService,
-                                  StaffService)
+from bot.storage.accounts import AccountService
+from bot.storage.services import ComplaintService, HandoffRequest, HandoffService
 
 JUNE = datetime(2026, 6, 1, 9, 0)
 
@@ -128,8 +128,11 @@ def test_a_failed_unit_of_work_leaves_nothing_behind(db):
 
 
 def staffed(db: Database) -> None:
-    StaffService(db).add("li", "李干事", "staff", "市总工会")
-    StaffService(db).add("wang", "王干事", "staff", "区工会")
+    accounts = AccountService(db)
+    accounts.add_unit("市总工会")
+    accounts.add_unit("区工会", parent="市总工会")
+    accounts.add("li", "李干事", "staff", "市总工会")
+    accounts.add("wang", "王干事", "staff", "区工会")
 
 
 def test_handoff_queue_puts_crisis_first_then_the_oldest(db):

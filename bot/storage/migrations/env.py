@@ -4,6 +4,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from bot.storage import models_teaching  # noqa: F401 (registers its tables)
 from bot.storage.models import Base
 
 RASA_TABLES = {"events"}

@@ -1,0 +1,183 @@
+"""The escalation queue: claim, read, reply, note, transfer and resolve handed-off conversations."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from bot.console.access import requires
+from bot.console.deps import say, services
+from bot.storage.accounts import Scope, unit_tree
+from bot.storage.models import Handoff, HandoffStatus, MessageRole, Role, utcnow
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("handoffs", __name__, url_prefix="/console")
+MAX_REPLY = 2000
+
+
+class TextForm(FlaskForm):
+    text = TextAreaField(validators=[DataRequired(), Length(max=MAX_REPLY)])
+
+
+class TransferForm(FlaskForm):
+    target = SelectField(choices=[], validate_choice=False, validators=[DataRequired()])
+
+
+class ActionForm(FlaskForm):
+    """Buttons that only change state (claim, resolve): CSRF is all they carry."""
+
+
+def _scope() -> Scope:
+    return services().accounts.scope(current_user.org_unit_id)
+
+
+def _visible(handoff_id: int, sync: bool = False) -> Handoff:
+    """The handoff if the user's units cover it; another unit's handoff looks like a missing one."""
+    desk = services().desk
+    handoff = desk.show(handoff_id) if sync else desk.handoffs.get(handoff_id)
+    if not _scope().contains(handoff.org_unit_id):
+        abort(404)
+    return handoff
+
+
+def _row(handoff: Handoff, now) -> dict:  # type: ignore[no-untyped-def]
+    worker = [m.text for m in handoff.messages if m.role == MessageRole.WORKER.value]
+    return {
+        "id": handoff.id, "priority": handoff.priority, "priority_label": say(f"priority_{handoff.priority}"),
+        "reason": say(f"reason_{handoff.reason}"), "status": handoff.status,
+        "status_label": say(f"handoff_{handoff.status}"), "channel": handoff.channel or "",
+        "unit": handoff.org_unit.name if handoff.org_unit else "",
+        "claimed_by": handoff.claimed_by.display_name if handoff.claimed_by else "",
+        "mine": bool(handoff.claimed_by and handoff.claimed_by.username == current_user.username),
+        "waiting_minutes": int((now - handoff.created_at).total_seconds() // 60),
+        "overdue": bool(handoff.flagged_at and handoff.status == HandoffStatus.OPEN.value),
+        "preview": (worker[-1] if worker else "")[:80],
+        "url": url_for("handoffs.detail", handoff_id=handoff.id),
+    }
+
+
+@bp.get("/queue")
+@requires(Role.STAFF)
+def queue():  # type: ignore[no-untyped-def]
+    now = utcnow()
+    rows = [_row(h, now) for h in services().desk.handoffs.queue(_scope())]
+    return render_template("console/queue.html", rows=rows, warnings=_warnings())
+
+
+@bp.get("/queue.json")
+@requires(Role.STAFF)
+def queue_json():  # type: ignore[no-untyped-def]
+    now = utcnow()
+    rows = [_row(h, now) for h in services().desk.handoffs.queue(_scope())]
+    return jsonify(handoffs=rows, warnings=_warnings())
+
+
+def _warnings() -> list[dict]:
+    """Employers with a cluster of recent complaints (the supervisors' early warning)."""
+    warn = getattr(services(), "early_warnings", None)
+    return warn(_scope()) if warn else []
+
+
+@bp.get("/handoffs/<int:handoff_id>")
+@requires(Role.STAFF)
+def detail(handoff_id: int):  # type: ignore[no-untyped-def]
+    handoff = _visible(handoff_id, sync=True)
+    transfer = TransferForm()
+    transfer.target.choices = _transfer_choices()
+    return render_template("console/handoff.html", handoff=handoff, reply=TextForm(prefix="reply"),
+                           note=TextForm(prefix="note"), transfer=transfer, action=ActionForm(),
+                           mine=bool(handoff.claimed_by and handoff.claimed_by.username == current_user.username))
+
+
+@bp.get("/handoffs/<int:handoff_id>/messages.json")
+@requires(Role.STAFF)
+def messages_json(handoff_id: int):  # type: ignore[no-untyped-def]
+    handoff = _visible(handoff_id, sync=True)
+    return jsonify(status=handoff.status, messages=[
+        {"id": m.id, "role": m.role, "role_label": say(f"role_{m.role}"), "text": m.text,
+         "at": m.sent_at.strftime("%m-%d %H:%M"), "delivered": m.delivered,
+         "staff": m.staff.display_name if m.staff else ""} for m in handoff.messages])
+
+
+@bp.post("/handoffs/<int:handoff_id>/claim")
+@requires(Role.STAFF)
+def claim(handoff_id: int):  # type: ignore[no-untyped-def]
+    _visible(handoff_id)
+    if ActionForm().validate_on_submit():
+        services().desk.claim(handoff_id, current_user.username)
+        flash(say("handoff_claimed_ok"), "info")
+    return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
+
+
+@bp.post("/handoffs/<int:handoff_id>/reply")
+@requires(Role.STAFF)
+def reply(handoff_id: int):  # type: ignore[no-untyped-def]
+    _visible(handoff_id)
+    form = TextForm(prefix="reply")
+    if not form.validate_on_submit():
+        flash(say("reply_invalid", limit=MAX_REPLY), "error")
+    else:
+        delivery = services().desk.reply(handoff_id, current_user.username, form.text.data)
+        if delivery.delivered:
+            flash(say("reply_delivered"), "info")
+        else:
+            flash(say("reply_not_delivered", reason=delivery.error or ""), "error")
+    return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
+
+
+@bp.post("/handoffs/<int:handoff_id>/note")
+@requires(Role.STAFF)
+def note(handoff_id: int):  # type: ignore[no-untyped-def]
+    _visible(handoff_id)
+    form = TextForm(prefix="note")
+    if form.validate_on_submit():
+        services().desk.handoffs.add_note(handoff_id, current_user.username, form.text.data.strip())
+        flash(say("note_saved"), "info")
+    else:
+        flash(say("reply_invalid", limit=MAX_REPLY), "error")
+    return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
+
+
+@bp.post("/handoffs/<int:handoff_id>/transfer")
+@requires(Role.STAFF)
+def transfer(handoff_id: int):  # type: ignore[no-untyped-def]
+    _visible(handoff_id)
+    form = TransferForm()
+    form.target.choices = _transfer_choices()
+    target = form.target.data or ""
+    if not form.validate_on_submit() or target not in {value for value, _ in form.target.choices}:
+        flash(say("transfer_invalid"), "error")
+        return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
+    kind, _, value = target.partition(":")
+    handoffs = services().desk.handoffs
+    if kind == "staff":
+        handoffs.transfer(handoff_id, current_user.username, to_staff=value)
+    else:
+        handoffs.transfer(handoff_id, current_user.username, to_unit_id=int(value))
+    flash(say("transferred"), "info")
+    return redirect(url_for("handoffs.queue"))
+
+
+@bp.post("/handoffs/<int:handoff_id>/resolve")
+@requires(Role.STAFF)
+def resolve(handoff_id: int):  # type: ignore[no-untyped-def]
+    _visible(handoff_id)
+    if ActionForm().validate_on_submit():
+        services().desk.resolve(handoff_id, current_user.username)
+        flash(say("handoff_resolved_ok"), "info")
+    return redirect(url_for("handoffs.queue"))
+
+
+def _transfer_choices() -> list[tuple[str, str]]:
+    """Colleagues the user works with, and every unit (a case may need another district)."""
+    svc = services().accounts
+    people = [(f"staff:{u.username}", say("transfer_to_staff", name=u.display_name))
+              for u in svc.colleagues(_scope()) if u.username != current_user.username]
+    units = [(f"unit:{n.id}", say("transfer_to_unit", name="\u3000" * n.depth + n.name))
+             for n in unit_tree(svc.units())]
+    return people + units

@@ -1,0 +1,308 @@
+"""Staff accounts and org units: passwords (argon2), login throttling, who sees what, routing.
+
+An account belongs to an org unit and sees the work of that unit and every unit below it;
+an account without a unit (the first admin, city-wide supervisors) sees everything.
+Handoffs and complaints are routed to the most specific unit whose employers or regions
+match the worker's, else they stay unrouted (seen by accounts without a unit or at a root unit).
+"""
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.storage.db import Database
+from bot.storage.errors import (BadCredentials, DuplicateName, InvalidInput, LoginLocked,
+                                StaffNotFound, UnitNotFound)
+from bot.storage.models import OrgUnit, Role, StaffUser, utcnow
+from bot.storage.repositories import AuditRepository
+
+logger = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 10
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+_HASHER = PasswordHasher()
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _HASHER.hash("niangjia-timing-equaliser")
+
+
+def normalise_name(text: str | None) -> str:
+    """Employer/region names compared the way staff read them: width, case and spaces folded."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an account sees: work routed to ``unit_ids`` (None: every unit), and unrouted work."""
+
+    unit_ids: frozenset[int] | None
+    unrouted: bool
+
+    def contains(self, unit_id: int | None) -> bool:
+        if self.unit_ids is None:
+            return True
+        return self.unrouted if unit_id is None else unit_id in self.unit_ids
+
+    def where(self, column):  # type: ignore[no-untyped-def]
+        """A SQL condition on an ``org_unit_id`` column (None: no restriction)."""
+        if self.unit_ids is None:
+            return None
+        condition = column.in_(self.unit_ids)
+        return or_(condition, column.is_(None)) if self.unrouted else condition
+
+
+EVERYTHING = Scope(None, True)
+
+
+@dataclass(frozen=True)
+class UnitNode:
+    id: int
+    name: str
+    parent_id: int | None
+    depth: int
+
+
+def unit_tree(units: Iterable[OrgUnit]) -> list[UnitNode]:
+    """Units in tree order (parents before children), with their depth for indenting."""
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[UnitNode] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for unit in sorted(children.get(parent, []), key=lambda u: u.id):
+            ordered.append(UnitNode(unit.id, unit.name, unit.parent_id, depth))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def subtree_ids(units: Iterable[OrgUnit], root_id: int) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit.id)
+    found, stack = set(), [root_id]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, []))
+    return found
+
+
+def route_unit(units: Sequence[OrgUnit], employer: str | None, region: str | None) -> int | None:
+    """The most specific unit covering the worker's employer, else their region."""
+    depth = {node.id: node.depth for node in unit_tree(units)}
+    employer, region = normalise_name(employer), normalise_name(region)
+
+    def best(terms_of: Callable[[OrgUnit], list[str]], value: str) -> int | None:
+        if not value:
+            return None
+        hits = [u for u in units if any(t and (t in value or value in t)
+                                        for t in map(normalise_name, terms_of(u) or []))]
+        return max(hits, key=lambda u: (depth.get(u.id, 0), -u.id)).id if hits else None
+
+    return best(lambda u: u.employers, employer) or best(lambda u: u.regions, region)
+
+
+def route_in(session: Session, employer: str | None, region: str | None) -> int | None:
+    return route_unit(session.scalars(select(OrgUnit)).all(), employer, region)
+
+
+class AccountService:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    # --- accounts ---------------------------------------------------------------
+    def add(self, username: str, display_name: str, role: str = Role.STAFF.value,
+            unit: str | None = None, password: str | None = None, actor: str = "cli") -> StaffUser:
+        username, display_name = username.strip(), display_name.strip()
+        if not username or not display_name or role not in {r.value for r in Role}:
+            raise InvalidInput("username, display name and a known role are required")
+        with self.db.transaction() as session:
+            unit_id = self._unit_id(session, unit)
+            user = StaffUser(username=username, display_name=display_name, role=role, org_unit_id=unit_id,
+                             password_hash=_hash(password) if password else None)
+            session.add(user)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise DuplicateName(username) from exc
+            AuditRepository(session).record(actor, "staff.created", "staff_user", username,
+                                            {"role": role, "unit": unit})
+        return self.get(username)
+
+    def update(self, username: str, actor: str, role: str | None = None, unit: str | None = None,
+               active: bool | None = None, display_name: str | None = None) -> StaffUser:
+        with self.db.transaction() as session:
+            user = self._user(session, username)
+            changes: dict[str, object] = {}
+            if role is not None and role != user.role:
+                if role not in {r.value for r in Role}:
+                    raise InvalidInput(f"unknown role {role!r}")
+                changes["role"], user.role = role, role
+            if unit is not None:
+                unit_id = self._unit_id(session, unit or None)
+                if unit_id != user.org_unit_id:
+                    changes["unit"], user.org_unit_id = unit or None, unit_id
+            if active is not None and active != user.active:
+                changes["active"], user.active = active, active
+            if display_name and display_name.strip() != user.display_name:
+                changes["display_name"], user.display_name = display_name.strip(), display_name.strip()
+            if changes:
+                AuditRepository(session).record(actor, "staff.updated", "staff_user", username, changes)
+        return self.get(username)
+
+    def set_password(self, username: str, password: str, actor: str) -> None:
+        with self.db.transaction() as session:
+            user = self._user(session, username)
+            user.password_hash = _hash(password)
+            user.failed_logins, user.locked_until = 0, None
+            AuditRepository(session).record(actor, "staff.password_set", "staff_user", username)
+
+    def authenticate(self, username: str, password: str) -> StaffUser:
+        """The account, if the password is right and it is neither locked nor disabled.
+
+        Five wrong passwords in a row lock the account for 15 minutes (recorded in the audit log).
+        """
+        now = self.clock()
+        failure: Exception | None = None
+        with self.db.transaction() as session:  # commits the failure count too: raise after it
+            user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip())).first()
+            if user is None or not user.active or not user.password_hash:
+                _verify(_DUMMY_HASH, password)
+                failure = BadCredentials()
+            elif user.locked_until and user.locked_until > now:
+                failure = LoginLocked(user.locked_until)
+            elif not _verify(user.password_hash, password):
+                failure = BadCredentials()
+                self._count_failure(session, user, now)
+            else:
+                if _HASHER.check_needs_rehash(user.password_hash):
+                    user.password_hash = _hash(password)
+                user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+                AuditRepository(session).record(user.username, "staff.login", "staff_user", user.username)
+        if failure is not None:
+            raise failure
+        return user
+
+    @staticmethod
+    def _count_failure(session: Session, user: StaffUser, now: datetime) -> None:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until, user.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
+            AuditRepository(session).record("system", "staff.locked", "staff_user", user.username)
+            logger.warning("staff account %s locked after repeated failed logins", user.id)
+
+    def get(self, username: str) -> StaffUser:
+        with self.db.transaction() as session:
+            return self._user(session, username)
+
+    def by_id(self, user_id: int) -> StaffUser | None:
+        with self.db.transaction() as session:
+            return session.get(StaffUser, user_id)
+
+    def listing(self) -> Sequence[StaffUser]:
+        with self.db.transaction() as session:
+            return session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
+
+    def colleagues(self, scope: Scope) -> Sequence[StaffUser]:
+        """Active accounts working within ``scope``."""
+        query = select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.display_name)
+        condition = scope.where(StaffUser.org_unit_id)
+        if condition is not None:
+            query = query.where(condition)
+        with self.db.transaction() as session:
+            return session.scalars(query).all()
+
+    # --- org units ----------------------------------------------------------------
+    def add_unit(self, name: str, parent: str | None = None, regions: Sequence[str] = (),
+                 employers: Sequence[str] = (), actor: str = "cli") -> OrgUnit:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("a unit needs a name")
+        with self.db.transaction() as session:
+            unit = OrgUnit(name=name, parent_id=self._unit_id(session, parent),
+                           regions=_terms(regions), employers=_terms(employers))
+            session.add(unit)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise DuplicateName(name) from exc
+            AuditRepository(session).record(actor, "unit.created", "org_unit", unit.id,
+                                            {"name": name, "parent": parent})
+            return unit
+
+    def update_unit(self, unit_id: int, actor: str, regions: Sequence[str], employers: Sequence[str]) -> OrgUnit:
+        with self.db.transaction() as session:
+            unit = session.get(OrgUnit, unit_id)
+            if unit is None:
+                raise UnitNotFound(str(unit_id))
+            unit.regions, unit.employers = _terms(regions), _terms(employers)
+            AuditRepository(session).record(actor, "unit.updated", "org_unit", unit_id,
+                                            {"regions": unit.regions, "employers": unit.employers})
+            return unit
+
+    def units(self) -> Sequence[OrgUnit]:
+        with self.db.transaction() as session:
+            return session.scalars(select(OrgUnit).order_by(OrgUnit.id)).all()
+
+    def scope(self, org_unit_id: int | None) -> Scope:
+        """What an account of unit ``org_unit_id`` sees: that unit and the units below it; a top
+        unit also sees unrouted work, an account without a unit sees everything."""
+        if org_unit_id is None:
+            return EVERYTHING
+        units = self.units()
+        unit = next((u for u in units if u.id == org_unit_id), None)
+        if unit is None:
+            return Scope(frozenset(), False)
+        return Scope(frozenset(subtree_ids(units, unit.id)), unit.parent_id is None)
+
+    @staticmethod
+    def _unit_id(session: Session, name: str | None) -> int | None:
+        if not name:
+            return None
+        unit = session.scalars(select(OrgUnit).where(OrgUnit.name == name.strip())).first()
+        if unit is None:
+            raise UnitNotFound(name)
+        return unit.id
+
+    @staticmethod
+    def _user(session: Session, username: str) -> StaffUser:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+        if user is None:
+            raise StaffNotFound(username)
+        return user
+
+
+def _terms(values: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        value = value.strip()
+        if value and value not in seen:
+            seen.append(value)
+    return seen
+
+
+def _hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    return _HASHER.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

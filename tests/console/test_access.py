@@ -1,0 +1,182 @@
+"""Login, sessions, CSRF and the authorisation matrix: every console route × every role."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from bot.console.deps import services
+from bot.storage.models import AuditEntry, utcnow
+from tests.console.conftest import PASSWORD, csrf_token, login, open_handoff, post
+
+# The least role each console endpoint needs, decided here, independently of the code's own
+# declarations. A new route fails test_every_console_route_is_in_the_matrix until it is added.
+LOGIN_PAGE = None
+EXPECTED = {
+    "access.login": LOGIN_PAGE,
+    "access.logout": "staff",
+    "access.home": "staff",
+    "handoffs.queue": "staff",
+    "handoffs.queue_json": "staff",
+    "handoffs.detail": "staff",
+    "handoffs.messages_json": "staff",
+    "handoffs.claim": "staff",
+    "handoffs.reply": "staff",
+    "handoffs.note": "staff",
+    "handoffs.transfer": "staff",
+    "handoffs.resolve": "staff",
+    "accounts.audit": "supervisor",
+    "accounts.accounts": "admin",
+    "accounts.account": "admin",
+    "accounts.units": "admin",
+    "accounts.unit_update": "admin",
+}
+RANK = {"anonymous": -1, "staff": 0, "supervisor": 1, "admin": 2}
+
+
+def console_rules(app):  # type: ignore[no-untyped-def]
+    return [r for r in app.url_map.iter_rules() if r.rule.startswith("/console")]
+
+
+def test_every_console_route_is_in_the_matrix(app):
+    assert {r.endpoint for r in console_rules(app)} == set(EXPECTED)
+
+
+def _url(rule, handoff_id: int) -> str:  # type: ignore[no-untyped-def]
+    values = {"handoff_id": handoff_id, "username": "staff", "unit_id": 1}
+    return rule.build({k: values[k] for k in rule.arguments})[1]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "staff", "supervisor", "admin"])
+def test_authorisation_matrix(app, clients, who):
+    """Below the needed role: 403 (anonymous: the login page); at or above it: never refused."""
+    with app.app_context():
+        handoff = open_handoff(services().handoffs, "w-matrix", employer="星光电子厂")
+    client = clients[who]
+    for rule in console_rules(app):
+        needed = EXPECTED[rule.endpoint]
+        url = _url(rule, handoff.id)
+        method = "GET" if "GET" in rule.methods else "POST"
+        data = {"csrf_token": csrf_token(client)} if method == "POST" else None
+        response = client.open(url, method=method, data=data)
+        where = f"{who} {method} {url} -> {response.status_code}"
+        if needed is LOGIN_PAGE:
+            assert response.status_code in (200, 302), where
+        elif who == "anonymous":
+            assert response.status_code == 302 and "/console/login" in response.location, where
+        elif RANK[who] < RANK[needed]:
+            assert response.status_code == 403, where
+            assert "没有权限" in response.get_data(as_text=True)
+        else:
+            assert response.status_code not in (401, 403, 500), where
+            if rule.endpoint != "access.logout":
+                assert "/console/login" not in (response.location or ""), where
+        if rule.endpoint == "access.logout" and who != "anonymous":
+            assert login(client, who).status_code == 302  # log back in for the next routes
+
+
+def test_login_with_the_right_password_opens_the_queue(app):
+    client = app.test_client()
+    response = login(client, "staff")
+    assert response.status_code == 302 and response.location.endswith("/console/queue")
+    page = client.get("/console/queue").get_data(as_text=True)
+    assert "转人工队列" in page and "李干事" in page
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app):
+    client = app.test_client()
+    for username in ("staff", "nobody"):
+        response = login(client, username, "wrong password!")
+        assert response.status_code == 400
+        assert "用户名或密码不正确" in response.get_data(as_text=True)
+    assert client.get("/console/queue").status_code == 302
+
+
+def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(app):
+    client = app.test_client()
+    for _ in range(5):
+        login(client, "staff", "wrong password!")
+    response = login(client, "staff", PASSWORD)
+    assert response.status_code == 400 and "已锁定" in response.get_data(as_text=True)
+    with app.app_context(), services().db.transaction() as session:
+        actions = [e.action for e in session.query(AuditEntry).filter_by(object_id="staff")]
+    assert "staff.locked" in actions
+    # Another account is not affected.
+    assert login(app.test_client(), "supervisor").status_code == 302
+
+
+def test_lock_expires_after_fifteen_minutes(app):
+    client = app.test_client()
+    for _ in range(5):
+        login(client, "staff", "wrong password!")
+    with app.app_context():
+        accounts = services().accounts
+        accounts.clock = lambda: utcnow() + timedelta(minutes=16)
+    assert login(client, "staff").status_code == 302
+
+
+def test_disabled_account_cannot_log_in_and_its_session_ends(app, clients):
+    with app.app_context():
+        services().accounts.update("staff", actor="admin", active=False)
+    assert clients["staff"].get("/console/queue").status_code == 302
+    assert login(app.test_client(), "staff").status_code == 400
+
+
+def test_session_expires_after_the_maximum_age(app, clients, monkeypatch):
+    client = clients["staff"]
+    assert client.get("/console/queue").status_code == 200
+    monkeypatch.setattr(time, "time", lambda: 10**10)
+    assert client.get("/console/queue").status_code == 302
+
+
+def test_idle_session_cookie_is_time_limited(app):
+    client = app.test_client()
+    response = login(client, "staff")
+    cookie = response.headers["Set-Cookie"]
+    assert "Expires=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_post_without_csrf_token_is_refused_and_changes_nothing(app, clients):
+    with app.app_context():
+        handoff = open_handoff(services().handoffs, "w-csrf", employer="星光电子厂")
+    client = clients["staff"]
+    response = client.post(f"/console/handoffs/{handoff.id}/claim", data={})
+    assert response.status_code == 400 and "刷新页面" in response.get_data(as_text=True)
+    forged = client.post(f"/console/handoffs/{handoff.id}/claim", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+    with app.app_context():
+        assert services().handoffs.get(handoff.id).status == "open"
+    # The same request with the session's token works.
+    assert post(client, f"/console/handoffs/{handoff.id}/claim").status_code == 302
+
+
+def test_login_form_needs_csrf_too(app):
+    response = app.test_client().post("/console/login", data={"username": "staff", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_login_never_redirects_to_another_site(app):
+    client = app.test_client()
+    token = csrf_token(client)
+    for target in ("https://evil.example/", "//evil.example/x", "/console//evil.example"):
+        response = client.post(f"/console/login?next={target}",
+                               data={"username": "staff", "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302 and "evil" not in response.location
+        client.post("/console/logout", data={"csrf_token": csrf_token(client)})
+        token = csrf_token(client)
+
+
+def test_anonymous_is_sent_to_login_and_back_after(app):
+    client = app.test_client()
+    response = client.get("/console/audit")
+    assert response.status_code == 302 and "next=/console/audit" in response.location
+    back = client.post(response.location, data={"username": "supervisor", "password": PASSWORD,
+                                                "csrf_token": csrf_token(client)})
+    assert back.location.endswith("/console/audit")
+
+
+def test_logout_ends_the_session(clients):
+    client = clients["staff"]
+    assert post(client, "/console/logout").status_code == 302
+    assert client.get("/console/queue").status_code == 302

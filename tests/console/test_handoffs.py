@@ -1,0 +1,153 @@
+"""The escalation queue as staff use it: see, claim, read, reply, note, transfer, resolve."""
+from __future__ import annotations
+
+from bot.console.deps import services
+from bot.storage.models import AuditEntry, Priority
+from tests.console.conftest import open_handoff, post
+
+SCRIPT = "<script>alert('x')</script>"
+
+
+def _open(app, sender, **kwargs):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return open_handoff(services().handoffs, sender, **kwargs)
+
+
+def _audit(app, action):  # type: ignore[no-untyped-def]
+    with app.app_context(), services().db.transaction() as session:
+        return [(e.actor, e.object_id) for e in session.query(AuditEntry).filter_by(action=action)]
+
+
+def test_handoffs_are_routed_to_the_most_specific_unit(app):
+    factory = _open(app, "w1", employer="星光电子厂（朝阳）")
+    district = _open(app, "w2", region="北京市海淀区")
+    nowhere = _open(app, "w3", employer="不认识的公司")
+    assert factory.org_unit.name == "星光电子厂工会"
+    assert district.org_unit.name == "海淀区工会"
+    assert nowhere.org_unit is None
+
+
+def test_queue_puts_crisis_first_highlighted_and_shows_only_the_users_units(app, clients):
+    _open(app, "w-normal", employer="星光电子厂", said="工资拖了三个月")
+    _open(app, "w-crisis", employer="星光电子厂", reason="crisis", priority=Priority.CRISIS, said="我不想活了")
+    _open(app, "w-haidian", region="海淀", said="海淀的问题")
+    page = clients["staff"].get("/console/queue").get_data(as_text=True)
+    assert page.index("我不想活了") < page.index("工资拖了三个月")
+    assert 'class="p1' in page and "危急" in page
+    assert "海淀的问题" not in page
+    other = clients["haidian"].get("/console/queue.json").get_json()
+    assert [h["preview"] for h in other["handoffs"]] == ["海淀的问题"]
+    everything = clients["supervisor"].get("/console/queue.json").get_json()
+    assert [h["preview"] for h in everything["handoffs"]] == ["我不想活了", "工资拖了三个月", "海淀的问题"]
+
+
+def test_queue_updates_without_reload_through_its_json(app, clients):
+    before = clients["staff"].get("/console/queue.json").get_json()["handoffs"]
+    _open(app, "w-new", employer="星光电子厂", said="新来的")
+    after = clients["staff"].get("/console/queue.json").get_json()["handoffs"]
+    assert len(after) == len(before) + 1 and after[-1]["preview"] == "新来的"
+    assert "queue.js" in clients["staff"].get("/console/queue").get_data(as_text=True)
+
+
+def test_another_units_handoff_is_not_found(app, clients):
+    handoff = _open(app, "w-h", region="海淀")
+    assert clients["staff"].get(f"/console/handoffs/{handoff.id}").status_code == 404
+    assert post(clients["staff"], f"/console/handoffs/{handoff.id}/claim").status_code == 404
+    assert clients["haidian"].get(f"/console/handoffs/{handoff.id}").status_code == 200
+
+
+def test_claim_reply_resolve_reaches_the_worker_and_is_audited(app, clients, rasa):
+    handoff = _open(app, "w-flow", employer="星光电子厂", said="老板不给加班费")
+    client = clients["staff"]
+    page = client.get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
+    assert "老板不给加班费" in page and "星光电子厂" in page and "认领这个对话" in page
+    post(client, f"/console/handoffs/{handoff.id}/claim")
+    page = client.get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
+    assert "发送回复" in page
+    response = post(client, f"/console/handoffs/{handoff.id}/reply", **{"reply-text": "您好，我是工会李干事"})
+    assert "已发送" in client.get(response.location).get_data(as_text=True)
+    assert rasa.sent("w-flow") == ["您好，我是工会李干事"]
+    post(client, f"/console/handoffs/{handoff.id}/resolve")
+    assert ("resume", "w-flow", None) in rasa.calls
+    with app.app_context():
+        assert services().handoffs.get(handoff.id).status == "resolved"
+    for action in ("handoff.claimed", "handoff.replied", "handoff.resolved"):
+        assert ("staff", str(handoff.id)) in _audit(app, action)
+
+
+def test_reply_before_claiming_or_empty_is_refused(app, clients, rasa):
+    handoff = _open(app, "w-early", employer="星光电子厂")
+    response = post(clients["staff"], f"/console/handoffs/{handoff.id}/reply", **{"reply-text": "hi"})
+    assert response.status_code == 409
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/claim")
+    empty = post(clients["staff"], f"/console/handoffs/{handoff.id}/reply", **{"reply-text": "   "})
+    assert "不能为空" in clients["staff"].get(empty.location).get_data(as_text=True)
+    assert rasa.sent("w-early") == []
+
+
+def test_undelivered_reply_is_kept_and_reported(app, clients, rasa):
+    handoff = _open(app, "w-down", employer="星光电子厂")
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/claim")
+    rasa.down = True
+    response = post(clients["staff"], f"/console/handoffs/{handoff.id}/reply", **{"reply-text": "稍等"})
+    page = clients["staff"].get(response.location)
+    assert page.status_code == 200 and "没有送达" in page.get_data(as_text=True)
+    with app.app_context():
+        staff_messages = [m for m in services().handoffs.get(handoff.id).messages if m.role == "staff"]
+    assert [(m.text, m.delivered) for m in staff_messages] == [("稍等", False)]
+
+
+def test_internal_note_is_kept_but_never_sent(app, clients, rasa):
+    handoff = _open(app, "w-note", employer="星光电子厂")
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/note", **{"note-text": "可能涉及工伤，明天回访"})
+    page = clients["staff"].get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
+    assert "可能涉及工伤" in page and "内部备注" in page
+    assert rasa.sent("w-note") == []
+
+
+def test_transfer_to_a_colleague_and_to_another_unit(app, clients):
+    handoff = _open(app, "w-t", employer="星光电子厂")
+    client = clients["supervisor"]
+    post(client, f"/console/handoffs/{handoff.id}/claim")
+    post(client, f"/console/handoffs/{handoff.id}/transfer", target="staff:staff")
+    with app.app_context():
+        moved = services().handoffs.get(handoff.id)
+    assert moved.claimed_by.username == "staff" and moved.status == "claimed"
+    with app.app_context():
+        haidian = next(u for u in services().accounts.units() if u.name == "海淀区工会")
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/transfer", target=f"unit:{haidian.id}")
+    with app.app_context():
+        moved = services().handoffs.get(handoff.id)
+    assert moved.org_unit_id == haidian.id and moved.status == "open" and moved.claimed_by is None
+    assert clients["staff"].get(f"/console/handoffs/{handoff.id}").status_code == 404
+    assert clients["haidian"].get(f"/console/handoffs/{handoff.id}").status_code == 200
+    assert len(_audit(app, "handoff.transferred")) == 2
+
+
+def test_transfer_to_an_unknown_target_changes_nothing(app, clients):
+    handoff = _open(app, "w-x", employer="星光电子厂")
+    response = post(clients["staff"], f"/console/handoffs/{handoff.id}/transfer", target="staff:nobody")
+    assert "请选择" in clients["staff"].get(response.location).get_data(as_text=True)
+    with app.app_context():
+        assert services().handoffs.get(handoff.id).status == "open"
+
+
+def test_worker_script_is_shown_as_text_in_queue_and_transcript(app, clients, rasa):
+    handoff = _open(app, "w-xss", employer="星光电子厂", said=SCRIPT)
+    for url in ("/console/queue", f"/console/handoffs/{handoff.id}"):
+        html = clients["staff"].get(url).get_data(as_text=True)
+        assert SCRIPT not in html and "&lt;script&gt;" in html
+    assert clients["staff"].get("/console/queue.json").get_json()["handoffs"][0]["preview"] == SCRIPT
+    for script in ("queue.js", "handoff.js"):
+        source = clients["staff"].get(f"/static/{script}").get_data(as_text=True)
+        assert "innerHTML" not in source and "textContent" in source
+
+
+def test_rasa_down_on_resolve_is_a_clear_error_and_nothing_changes(app, clients, rasa):
+    handoff = _open(app, "w-r", employer="星光电子厂")
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/claim")
+    rasa.down = True
+    response = post(clients["staff"], f"/console/handoffs/{handoff.id}/resolve")
+    assert response.status_code == 503 and "机器人服务暂时无法连接" in response.get_data(as_text=True)
+    with app.app_context():
+        assert services().handoffs.get(handoff.id).status == "claimed"
