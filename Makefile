@@ -77,6 +77,7 @@ bench: setup model
 	$(PY) bench/latency.py
 	$(PY) bench/complaints_load.py
 	$(PY) bench/wechat_load.py
+	$(PY) bench/retrain.py
 
 # Regenerate the pinned lock from requirements.in in a throw-away venv.
 lock:

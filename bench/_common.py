@@ -16,6 +16,8 @@ import yaml
 from bot.config import load_settings
 from bot.knowledge.generate import write_training_data
 from bot.nlu_data import load_nlu_examples  # noqa: F401 (used by the benchmarks)
+# The NLU contract's mapping of a parse to a topic (one place, shared with publish's evaluation).
+from bot.teaching.evaluate import topic_of  # noqa: F401 (used by the benchmarks)
 from bot.training import ensure_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,24 +25,12 @@ SHARED = ROOT.parent / "shared"
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 TOPIC_IDS = [t["id"] for t in yaml.safe_load(
     (SHARED / "spec" / "topics.yml").read_text(encoding="utf-8"))["topics"]]
-REJECTED = {"nlu_fallback", "out_of_scope"}
 
 
 def load_real_questions() -> list[tuple[str, str]]:
     path = SHARED / "eval" / "real_questions_dev.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(r["text"], r["topic"]) for r in rows]
-
-
-def topic_of(parse: dict) -> str:
-    """Map a Rasa parse to a topic by the contract: intent `<id>` or `faq/<id>`."""
-    intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
-    if intent == "faq":
-        selected = parse.get("response_selector", {}).get("faq", {}).get("response", {})
-        return (selected.get("intent_response_key") or "faq").split("/", 1)[-1]
-    if intent in REJECTED:
-        return "out_of_scope"
-    return intent
 
 
 def free_port() -> int:

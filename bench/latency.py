@@ -11,7 +11,6 @@ Usage: python bench/latency.py [--messages 300] [--skip-stock]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time

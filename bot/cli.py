@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("server", choices=["rasa", "actions", "web"])
     sub.add_parser("urls", help="print where the servers listen")
     sub.add_parser("wechat-menu", help="print the JSON for WeChat's menu API (data/knowledge/wechat_menu.yml)")
+    job = sub.add_parser("publish-job", help="run a publish-and-retrain job the console queued")
+    job.add_argument("job_id", type=int)
     staff_cli.add_commands(sub)
     return parser
 
@@ -108,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         except NiangjiaError as exc:
             print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 2
+    elif args.command == "publish-job":
+        from bot.teaching.job import run_job
+
+        return 0 if run_job(settings, args.job_id) in ("live", "refused") else 1
     elif args.command == "wechat-menu":
         print(json.dumps(menu_json(), ensure_ascii=False, indent=2))
     elif args.command == "urls":

@@ -48,6 +48,9 @@ class Settings:
     console_secure_cookies: bool
     # Every Rasa server a new model must be loaded into (one on a single machine).
     rasa_servers: tuple[str, ...] = ()
+    # A new model may score this much lower on tests/nlu than the live one and still go live
+    # (0.01 = one point, ~5 of 490 sentences: the noise of retraining with one FAQ more).
+    publish_max_drop: float = 0.01
 
     @property
     def rasa_url(self) -> str:
@@ -100,6 +103,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_secure_cookies=env.get("CONSOLE_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
         rasa_servers=tuple(u.strip().rstrip("/") for u in env.get("RASA_SERVERS", "").split(",") if u.strip())
         or (f"http://{host}:{rasa_port}",),
+        publish_max_drop=float(env.get("PUBLISH_MAX_DROP") or 0.01),
     )
 
 

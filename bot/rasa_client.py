@@ -47,6 +47,18 @@ class RasaClient:
             raise RasaRequestFailed(response.status_code, _error_detail(response))
         return response.json() if response.content else None
 
+    def status(self) -> dict[str, Any]:
+        """The loaded model: ``model_file`` (its file name) and ``model_id``."""
+        return self._call("GET", "/status")
+
+    def load_model(self, model_file: str) -> None:
+        """Replace the server's model (``PUT /model``); returns once the new one answers.
+
+        Rasa loads the model inside the request (allow ``timeout`` for it) and keeps the
+        old agent on failure; the input channels read the agent per message.
+        """
+        self._call("PUT", "/model", json={"model_file": model_file})
+
     @staticmethod
     def _conversation(sender_id: str) -> str:
         return f"/conversations/{quote(sender_id, safe='')}"

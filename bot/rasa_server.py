@@ -1,4 +1,5 @@
-"""Start the Rasa server with one addition: a clear reply when the action server is down.
+"""Start the Rasa server with two additions: a clear reply when the action server is down,
+and a new model (``PUT /model``, "publish and retrain") loaded without stalling conversations.
 
 Rasa 3.6 logs a failed custom-action call ("Bot will continue, but the actions events are
 lost") and the worker gets no answer at all. Here a failed call sends the domain's
@@ -6,10 +7,15 @@ lost") and the worker gets no answer at all. Here a failed call sends the domain
 complaint was not saved, and how to reach the union). Rejections raised by a form's
 validation are left to Rasa as before.
 
+Rasa's ``PUT /model`` loads the model synchronously inside the request, which blocks the
+event loop for the whole load (~10 s measured by bench/retrain.py): every worker waits. Here
+the model is loaded in a worker thread; the old agent answers until the new one replaces it.
+
 Usage: ``python -m bot.rasa_server run …`` takes the arguments of ``rasa``.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -47,9 +53,41 @@ async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, t
         return [create_bot_utterance(response)]
 
 
+async def _load_agent_off_loop(model_path: str | None = None, model_server: Any = None,
+                               remote_storage: str | None = None, endpoints: Any = None) -> Any:
+    """``rasa.server._load_agent`` for a model file on disk, with the load in a thread."""
+    import rasa.core.agent
+    import rasa.server
+    from http import HTTPStatus
+
+    if model_server is not None or remote_storage is not None or not model_path:
+        return await _original_load_agent(model_path, model_server, remote_storage, endpoints)
+    agent = await rasa.core.agent.load_agent(endpoints=endpoints)  # stores and endpoints, no model yet
+    try:
+        await asyncio.to_thread(agent.load_model, model_path)
+    except Exception as exc:  # noqa: BLE001 - reported to the caller like Rasa's own loader does
+        logger.exception("loading model %s failed", model_path)
+        raise rasa.server.ErrorResponse(HTTPStatus.INTERNAL_SERVER_ERROR, "LoadingError",
+                                        f"An unexpected error occurred. Error: {exc}") from exc
+    if not agent.is_ready():
+        raise rasa.server.ErrorResponse(HTTPStatus.BAD_REQUEST, "BadRequest",
+                                        f"Agent with name '{model_path}' could not be loaded.")
+    logger.info("model loaded: %s", model_path)
+    return agent
+
+
+_original_load_agent: Any = None
+
+
 def install() -> None:
-    """Idempotent: patch ``RemoteAction.run`` (used for custom actions and form validation)."""
+    """Idempotent: patch ``RemoteAction.run`` (custom actions, form validation) and the model loader."""
+    global _original_load_agent
+    import rasa.server
+
     RemoteAction.run = _run_or_apologise  # type: ignore[method-assign]
+    if rasa.server._load_agent is not _load_agent_off_loop:
+        _original_load_agent = rasa.server._load_agent
+        rasa.server._load_agent = _load_agent_off_loop
 
 
 def main() -> None:

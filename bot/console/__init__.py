@@ -32,10 +32,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     CSRFProtect(app)
 
-    from bot.console import access, accounts, chat, deps, handoffs
+    from bot.console import access, accounts, analytics, chat, complaints, deps, handoffs, teaching
 
     deps.init_app(app, settings)
     access.init_app(app)
-    for blueprint in (chat.bp, access.bp, accounts.bp, handoffs.bp):
+    for blueprint in (chat.bp, access.bp, accounts.bp, handoffs.bp, complaints.bp, teaching.bp, analytics.bp):
         app.register_blueprint(blueprint)
     return app

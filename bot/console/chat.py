@@ -7,8 +7,9 @@ from bot.config import Settings
 
 bp = Blueprint("chat", __name__)
 
-# socket.io-client is installed from npm by the Makefile (not copied into the repo).
-_VENDOR_FILES = {"socket.io.min.js": "socket.io-client/dist/socket.io.min.js"}
+# socket.io-client and chart.js are installed from npm by the Makefile (not copied into the repo).
+_VENDOR_FILES = {"socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+                 "chart.umd.min.js": "chart.js/dist/chart.umd.min.js"}
 
 
 def _settings() -> Settings:

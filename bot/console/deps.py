@@ -2,21 +2,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from flask import Flask, current_app
 
+from bot.analytics import Analytics
 from bot.config import Settings
 from bot.rasa_client import RasaClient
 from bot.staff import StaffDesk
-from bot.storage.accounts import AccountService
+from bot.storage.accounts import AccountService, Scope
 from bot.storage.db import Database
 from bot.storage.models import Role
 from bot.storage.services import ComplaintService, HandoffService
 
-TEXTS = Path(__file__).resolve().parent / "texts.yml"
+TEXTS_DIR = Path(__file__).resolve().parent
+# texts.yml, plus texts_<feature>.yml of a blueprint that has many.
+CHINA_TIME = timedelta(hours=8)  # staff count days and read times in Beijing time
+WARNING_WINDOW = timedelta(days=7)
+WARNING_THRESHOLD = 3
 
 
 @dataclass
@@ -27,6 +33,14 @@ class Services:
     handoffs: HandoffService
     complaints: ComplaintService
     desk: StaffDesk
+    analytics: Analytics
+
+    def early_warnings(self, scope: Scope) -> list[dict]:
+        """Employers with a cluster of recent complaints in ``scope`` (the queue and dashboard show them)."""
+        found = self.analytics.early_warnings(window=WARNING_WINDOW, threshold=WARNING_THRESHOLD, unit_ids=scope)
+        return [{"employer": w.employer, "count": w.count, "days": WARNING_WINDOW.days,
+                 "latest": (w.latest_at + CHINA_TIME).strftime("%m-%d %H:%M"), "tickets": list(w.tickets)}
+                for w in found]
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -35,8 +49,15 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["niangjia"] = Services(
         settings=settings, db=db, accounts=AccountService(db), handoffs=handoffs,
         complaints=ComplaintService(db),
-        desk=StaffDesk(handoffs, RasaClient(settings.rasa_url, settings.rasa_token)))
+        desk=StaffDesk(handoffs, RasaClient(settings.rasa_url, settings.rasa_token)),
+        analytics=Analytics(db, settings.tracker_url, day_offset=CHINA_TIME))
     app.jinja_env.globals.update(say=say, Role=Role, has_endpoint=lambda name: name in app.view_functions)
+    app.jinja_env.filters["local"] = local_time
+
+
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (naive UTC) time as staff read it: Beijing time."""
+    return (moment + CHINA_TIME).strftime(pattern) if moment else ""
 
 
 def services() -> Services:
@@ -45,7 +66,10 @@ def services() -> Services:
 
 @lru_cache(maxsize=1)
 def _texts() -> dict[str, str]:
-    return yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
+    texts: dict[str, str] = {}
+    for path in sorted(TEXTS_DIR.glob("texts*.yml")):
+        texts.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return texts
 
 
 def say(key: str, **values: object) -> str:

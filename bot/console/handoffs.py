@@ -10,7 +10,7 @@ from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from bot.console.access import requires
-from bot.console.deps import say, services
+from bot.console.deps import local_time, say, services
 from bot.storage.accounts import Scope, unit_tree
 from bot.storage.models import Handoff, HandoffStatus, MessageRole, Role, utcnow
 
@@ -100,7 +100,7 @@ def messages_json(handoff_id: int):  # type: ignore[no-untyped-def]
     handoff = _visible(handoff_id, sync=True)
     return jsonify(status=handoff.status, messages=[
         {"id": m.id, "role": m.role, "role_label": say(f"role_{m.role}"), "text": m.text,
-         "at": m.sent_at.strftime("%m-%d %H:%M"), "delivered": m.delivered,
+         "at": local_time(m.sent_at, "%m-%d %H:%M"), "delivered": m.delivered,
          "staff": m.staff.display_name if m.staff else ""} for m in handoff.messages])
 
 

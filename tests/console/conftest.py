@@ -7,6 +7,7 @@ Accounts: ``staff`` (朝阳区工会), ``supervisor`` (市总工会), ``admin`` 
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,10 @@ from bot.storage.models import Handoff, Priority
 from bot.storage.services import HandoffRequest, HandoffService
 
 PASSWORD = "correct horse battery"
+# Debian's Chromium (Playwright's own browser download is not available here).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROLES = ("staff", "supervisor", "admin")
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
@@ -97,6 +102,14 @@ def app(tmp_path: Path) -> Flask:
     return app
 
 
+@pytest.fixture(autouse=True)
+def launched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Publish jobs the console started (recorded: console tests never train a model)."""
+    jobs: list[int] = []
+    monkeypatch.setattr("bot.console.teaching.launch", lambda settings, job_id: jobs.append(job_id))
+    return jobs
+
+
 @pytest.fixture
 def rasa(app: Flask) -> FakeRasa:
     with app.app_context():
@@ -131,3 +144,14 @@ def clients(app: Flask) -> dict[str, FlaskClient]:
         assert response.status_code == 302, response.get_data(as_text=True)
         result[name] = client
     return result
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Headless Chromium for the browser tests of one module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield instance
+        instance.close()

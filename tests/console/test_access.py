@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.complaints import ComplaintDraft
 from bot.console.deps import services
 from bot.storage.models import AuditEntry, utcnow
 from tests.console.conftest import PASSWORD, csrf_token, login, open_handoff, post
@@ -26,7 +27,24 @@ EXPECTED = {
     "handoffs.note": "staff",
     "handoffs.transfer": "staff",
     "handoffs.resolve": "staff",
+    "teaching.inbox": "staff",
+    "teaching.label": "staff",
+    "teaching.dismiss": "staff",
+    "teaching.faq_new": "staff",
+    "teaching.faqs": "staff",
+    "teaching.faq_edit": "staff",
+    "teaching.faq_retire": "staff",
+    "teaching.publish": "staff",
+    "teaching.job_json": "staff",
+    "complaints.listing": "staff",
+    "complaints.detail": "staff",
+    "complaints.status": "staff",
+    "complaints.assign": "staff",
+    "complaints.note": "staff",
+    "complaints.export": "supervisor",
     "accounts.audit": "supervisor",
+    "analytics.dashboard": "supervisor",
+    "analytics.data": "supervisor",
     "accounts.accounts": "admin",
     "accounts.account": "admin",
     "accounts.units": "admin",
@@ -43,8 +61,9 @@ def test_every_console_route_is_in_the_matrix(app):
     assert {r.endpoint for r in console_rules(app)} == set(EXPECTED)
 
 
-def _url(rule, handoff_id: int) -> str:  # type: ignore[no-untyped-def]
-    values = {"handoff_id": handoff_id, "username": "staff", "unit_id": 1}
+def _url(rule, handoff_id: int, ticket: str) -> str:  # type: ignore[no-untyped-def]
+    values = {"handoff_id": handoff_id, "username": "staff", "unit_id": 1, "message_id": 1, "faq_id": 1,
+              "job_id": 1, "ticket": ticket}
     return rule.build({k: values[k] for k in rule.arguments})[1]
 
 
@@ -53,10 +72,14 @@ def test_authorisation_matrix(app, clients, who):
     """Below the needed role: 403 (anonymous: the login page); at or above it: never refused."""
     with app.app_context():
         handoff = open_handoff(services().handoffs, "w-matrix", employer="星光电子厂")
+        ticket = services().complaints.submit(ComplaintDraft(
+            sender_id="w-matrix", channel="socketio", employer="星光电子厂", topic="wage_arrears",
+            description="拖欠工资", since_text="三月", workers_affected=1, phone=None,
+            consent_to_contact=False)).complaint.ticket
     client = clients[who]
     for rule in console_rules(app):
         needed = EXPECTED[rule.endpoint]
-        url = _url(rule, handoff.id)
+        url = _url(rule, handoff.id, ticket)
         method = "GET" if "GET" in rule.methods else "POST"
         data = {"csrf_token": csrf_token(client)} if method == "POST" else None
         response = client.open(url, method=method, data=data)

@@ -24,7 +24,8 @@ def _examples(path: Path) -> list[tuple[str, str]]:
     return [(intent, text) for text, intent in load_nlu_examples(path)]
 
 
-TRAINING = [p for f in sorted((ROOT / "data" / "nlu").glob("*.yml")) for p in _examples(f)]
+# Staff-made examples and FAQs (data/staff/, written by the console) count as training data too.
+TRAINING = [p for d in ("nlu", "staff") for f in sorted((ROOT / "data" / d).glob("*.yml")) for p in _examples(f)]
 HELD_OUT = _examples(ROOT / "tests" / "nlu" / "test_set.yml")
 
 

@@ -1,0 +1,142 @@
+// Draws the dashboard's charts from dashboard.json and reloads every figure when the period changes.
+// The server renders the same figures as tables, so the page reads without this script.
+// Every value is set through textContent: an employer typed as "<script>" stays text.
+(function () {
+  "use strict";
+  var form = document.getElementById("period-form");
+  var select = document.getElementById("period");
+  var status = document.getElementById("status");
+  var charts = {};
+  var COLOR = "#b3261e";
+  var BARS = [["topics", "次"], ["complaints_by_topic", "件"], ["complaints_by_employer", "件"],
+              ["complaints_by_region", "件"]];
+
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function setText(id, text) {
+    document.getElementById(id).textContent = String(text);
+  }
+
+  function tableRows(name, rows, cells) {
+    var body = document.getElementById("rows-" + name);
+    body.textContent = "";
+    if (!rows.length) {
+      var empty = el("tr", undefined, "empty");
+      var td = el("td", "这段时间没有数据。");
+      td.colSpan = cells(null).length;
+      empty.appendChild(td);
+      body.appendChild(empty);
+    }
+    rows.forEach(function (row) {
+      var tr = el("tr");
+      cells(row).forEach(function (value) { tr.appendChild(el("td", value)); });
+      body.appendChild(tr);
+    });
+  }
+
+  function renderCards(c) {
+    setText("card-conversations", c.conversations);
+    setText("card-fallback", c.fallback_rate.label);
+    setText("card-fallback-note", c.fallback_rate.part + " / " + c.fallback_rate.whole + " 条消息");
+    setText("card-handoff", c.handoff_rate.label);
+    setText("card-handoff-note", c.handoff_rate.part + " 次转人工 / " + c.handoff_rate.whole + " 个对话");
+    setText("card-rating", c.rating.label);
+    setText("card-rating-note", "满分 5 分，共 " + c.rating.n + " 条评价");
+    setText("card-claim", c.claim.label);
+    setText("card-claim-note", c.claim.opened + " 次转人工中 " + c.claim.n + " 次已认领");
+    setText("card-resolve", c.resolve.label);
+    setText("card-resolve-note", c.resolve.n + " 次已解决");
+  }
+
+  function renderWarnings(warnings) {
+    var list = document.getElementById("warning-list");
+    list.textContent = "";
+    if (!warnings.length) {
+      list.appendChild(el("li", "没有预警：近 7 天没有单位被集中投诉。", "empty"));
+    }
+    warnings.forEach(function (w) {
+      var item = el("li", "⚠ ", "warning");
+      item.appendChild(el("strong", w.employer));
+      item.appendChild(document.createTextNode(
+        " 近 " + w.days + " 天收到 " + w.count + " 件投诉，最近一件 " + w.latest + "。 "));
+      var tickets = el("span", "投诉单：", "tickets");
+      w.tickets.forEach(function (t) {
+        var node = el(t.url ? "a" : "span", t.ticket);
+        if (t.url) node.href = t.url;
+        tickets.appendChild(node);
+      });
+      item.appendChild(tickets);
+      list.appendChild(item);
+    });
+  }
+
+  function draw(name, type, labels, datasets, horizontal) {
+    if (typeof Chart === "undefined") return;  // the tables stay open
+    var canvas = document.getElementById("chart-" + name);
+    if (charts[name]) charts[name].destroy();
+    canvas.parentNode.hidden = false;
+    canvas.closest(".chart").querySelector("details.data").open = false;
+    charts[name] = new Chart(canvas, {
+      type: type,
+      data: {labels: labels, datasets: datasets},
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        indexAxis: horizontal ? "y" : "x",
+        plugins: {legend: {display: datasets.length > 1}},
+        scales: horizontal ? {x: {beginAtZero: true, ticks: {precision: 0}}}
+                           : {y: {beginAtZero: true, ticks: {precision: 0}}}
+      }
+    });
+  }
+
+  function render(data) {
+    setText("range", data.first_day + " 至 " + data.last_day);
+    renderCards(data.cards);
+    renderWarnings(data.warnings);
+    tableRows("daily", data.daily, function (d) {
+      return d ? [d.day, d.conversations, d.messages] : [0, 0, 0];
+    });
+    draw("daily", "line", data.daily.map(function (d) { return d.day.slice(5); }), [
+      {label: "对话数", data: data.daily.map(function (d) { return d.conversations; }),
+       borderColor: COLOR, backgroundColor: COLOR, tension: 0.2},
+      {label: "消息数", data: data.daily.map(function (d) { return d.messages; }),
+       borderColor: "#5f6670", backgroundColor: "#5f6670", tension: 0.2}
+    ], false);
+    BARS.forEach(function (bar) {
+      var name = bar[0], rows = data[name];
+      tableRows(name, rows, function (r) { return r ? [r.label, r.count] : [0, 0]; });
+      draw(name, "bar", rows.map(function (r) { return r.label; }), [
+        {label: bar[1], data: rows.map(function (r) { return r.count; }), backgroundColor: COLOR}
+      ], true);
+    });
+  }
+
+  function load(days) {
+    status.textContent = "正在加载…";
+    fetch(window.DASHBOARD_URL + "?days=" + encodeURIComponent(days),
+          {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) {
+        if (r.redirected || !r.ok) throw new Error("status " + r.status);
+        return r.json();
+      })
+      .then(function (data) { render(data); status.textContent = ""; })
+      .catch(function () { status.textContent = "加载失败，请稍后刷新页面"; });
+  }
+
+  select.addEventListener("change", function () {
+    var url = new URL(window.location.href);
+    url.searchParams.set("days", select.value);
+    window.history.replaceState(null, "", url);
+    load(select.value);
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    load(select.value);
+  });
+  load(select.value);
+})();

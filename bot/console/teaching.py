@@ -1,0 +1,211 @@
+"""Teaching the bot: the unrecognised-messages inbox, the FAQ editor, publish and retrain."""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from bot.console.access import requires
+from bot.console.deps import say, services
+from bot.knowledge.topics import load_topics
+from bot.storage.errors import StorageUnavailable
+from bot.storage.models import Role
+from bot.storage.models_teaching import FaqStatus
+from bot.storage.teaching import FaqNotFound, MessageNotFound, PublishBusy, TeachingService
+from bot.teaching.job import launch
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("teaching", __name__, url_prefix="/console")
+# A message the bot was less sure of than this is shown to staff, like a fallback.
+LOW_CONFIDENCE = 0.5
+
+
+class LabelForm(FlaskForm):
+    intent = SelectField(choices=[], validate_choice=False, validators=[DataRequired()])
+
+
+class FaqForm(FlaskForm):
+    title = StringField(validators=[DataRequired(), Length(max=200)])
+    questions = TextAreaField(validators=[DataRequired(), Length(max=6000)])
+    answer = TextAreaField(validators=[DataRequired(), Length(max=3000)])
+    basis = StringField(validators=[Length(max=500)])
+
+
+class ActionForm(FlaskForm):
+    pass
+
+
+def _teaching() -> TeachingService:
+    return TeachingService(services().db)
+
+
+@lru_cache(maxsize=1)
+def _topics() -> tuple[tuple[str, str], ...]:
+    return tuple((t.id, t.title) for t in load_topics())
+
+
+def _intent_choices() -> list[tuple[str, str]]:
+    faqs = [(f"faq/{e.slug}", say("faq_choice", title=e.current.title)) for e in _teaching().faqs()
+            if e.status != FaqStatus.RETIRED.value]
+    return [("", say("choose_topic"))] + list(_topics()) + faqs
+
+
+def _sync_inbox() -> None:
+    """Bring new fallbacks and unsure answers from Rasa's tracker store into the inbox."""
+    analytics = getattr(services(), "analytics", None)
+    if analytics is None:
+        return
+    cursor_file = services().settings.var_dir / "unrecognised_cursor"
+    try:
+        since = int(cursor_file.read_text()) if cursor_file.exists() else 0
+        scan = analytics.unrecognised_messages(since, LOW_CONFIDENCE)
+        _teaching().import_messages(scan.messages)
+    except (StorageUnavailable, ValueError, OSError):
+        logger.warning("unrecognised inbox not synced", exc_info=True)
+        return
+    if scan.last_event_id != since:
+        _write_atomically(cursor_file, str(scan.last_event_id))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent)
+    with os.fdopen(handle, "w") as out:
+        out.write(text)
+    os.replace(temp, path)
+
+
+@bp.get("/teach")
+@requires(Role.STAFF)
+def inbox():  # type: ignore[no-untyped-def]
+    _sync_inbox()
+    form = LabelForm()
+    form.intent.choices = _intent_choices()
+    return render_template("console/inbox.html", messages=_teaching().inbox(), form=form,
+                           action=ActionForm(), topics=dict(_topics()))
+
+
+@bp.post("/teach/messages/<int:message_id>/label")
+@requires(Role.STAFF)
+def label(message_id: int):  # type: ignore[no-untyped-def]
+    form = LabelForm()
+    form.intent.choices = _intent_choices()
+    if not form.validate_on_submit() or form.intent.data not in {v for v, _ in form.intent.choices if v}:
+        flash(say("choose_topic_first"), "error")
+    else:
+        _teaching().label(_message_id(message_id), form.intent.data, current_user.username)
+        flash(say("labelled"), "info")
+    return redirect(url_for("teaching.inbox"))
+
+
+@bp.post("/teach/messages/<int:message_id>/dismiss")
+@requires(Role.STAFF)
+def dismiss(message_id: int):  # type: ignore[no-untyped-def]
+    if ActionForm().validate_on_submit():
+        _teaching().dismiss(_message_id(message_id), current_user.username)
+        flash(say("dismissed"), "info")
+    return redirect(url_for("teaching.inbox"))
+
+
+def _message_id(message_id: int) -> int:
+    try:
+        _teaching().message(message_id)
+    except MessageNotFound:
+        abort(404)
+    return message_id
+
+
+@bp.route("/faqs/new", methods=["GET", "POST"])
+@requires(Role.STAFF)
+def faq_new():  # type: ignore[no-untyped-def]
+    source = request.args.get("from", type=int)
+    message = _teaching().message(_message_id(source)) if source else None
+    form = FaqForm()
+    if form.validate_on_submit():
+        entry = _teaching().create_faq(form.title.data, form.questions.data.splitlines(), form.answer.data,
+                                       form.basis.data or "", current_user.username, from_message=source)
+        flash(say("faq_created", title=entry.current.title), "info")
+        return redirect(url_for("teaching.faqs"))
+    if request.method == "GET" and message is not None:
+        form.questions.data = message.text
+    status = 400 if request.method == "POST" else 200
+    return render_template("console/faq_edit.html", form=form, entry=None, message=message), status
+
+
+@bp.get("/faqs")
+@requires(Role.STAFF)
+def faqs():  # type: ignore[no-untyped-def]
+    teaching = _teaching()
+    return render_template("console/faqs.html", faqs=teaching.faqs(), jobs=teaching.jobs(5),
+                           pending=teaching.unpublished_changes(), action=ActionForm())
+
+
+@bp.route("/faqs/<int:faq_id>", methods=["GET", "POST"])
+@requires(Role.STAFF)
+def faq_edit(faq_id: int):  # type: ignore[no-untyped-def]
+    entry = _faq(faq_id)
+    form = FaqForm()
+    if form.validate_on_submit():
+        _teaching().edit_faq(faq_id, form.title.data, form.questions.data.splitlines(), form.answer.data,
+                             form.basis.data or "", current_user.username)
+        flash(say("faq_saved"), "info")
+        return redirect(url_for("teaching.faqs"))
+    if request.method == "GET":
+        current = entry.current
+        form.title.data, form.answer.data, form.basis.data = current.title, current.answer, current.basis
+        form.questions.data = "\n".join(current.questions)
+    status = 400 if request.method == "POST" else 200
+    return render_template("console/faq_edit.html", form=form, entry=entry, message=None,
+                           action=ActionForm()), status
+
+
+@bp.post("/faqs/<int:faq_id>/retire")
+@requires(Role.STAFF)
+def faq_retire(faq_id: int):  # type: ignore[no-untyped-def]
+    _faq(faq_id)
+    if ActionForm().validate_on_submit():
+        _teaching().retire_faq(faq_id, current_user.username)
+        flash(say("faq_retired"), "info")
+    return redirect(url_for("teaching.faqs"))
+
+
+def _faq(faq_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return _teaching().faq(faq_id)
+    except FaqNotFound:
+        abort(404)
+
+
+@bp.post("/publish")
+@requires(Role.STAFF)
+def publish():  # type: ignore[no-untyped-def]
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        job = _teaching().start_job(current_user.username)
+    except PublishBusy:
+        flash(say("publish_busy"), "error")
+        return redirect(url_for("teaching.faqs"))
+    launch(services().settings, job.id)
+    flash(say("publish_started"), "info")
+    return redirect(url_for("teaching.faqs"))
+
+
+@bp.get("/publish/<int:job_id>.json")
+@requires(Role.STAFF)
+def job_json(job_id: int):  # type: ignore[no-untyped-def]
+    job = _teaching().job(job_id)
+    if job is None:
+        abort(404)
+    return jsonify(id=job.id, status=job.status, stage=job.stage, progress=job.progress,
+                   message=job.message, finished=job.finished_at is not None,
+                   accuracy_new=job.accuracy_new, accuracy_live=job.accuracy_live)
