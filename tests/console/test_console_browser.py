@@ -74,6 +74,8 @@ def test_login_refuses_a_wrong_password_then_opens_the_queue(servers, browser):
 def test_staff_claims_replies_and_resolves_and_the_worker_sees_it_in_the_chat(servers, browser):
     staff = staff_page(browser, servers.web_url, make_account(servers.database_url))
     staff.wait_for_url(re.compile(r".*/console/queue$"))
+    # Other tests share this assistant: their conversations may be in the queue too.
+    before = staff.eval_on_selector_all("#queue tbody tr[data-id]", "rows => rows.map(r => r.dataset.id)")
     worker = worker_page(browser, servers.web_url)
     marker = f"我被拖欠工资{uuid.uuid4().hex[:4]}，<script>alert(1)</script>"
     worker_says(worker, marker)
@@ -81,10 +83,11 @@ def test_staff_claims_replies_and_resolves_and_the_worker_sees_it_in_the_chat(se
     wait_for_bot_text(worker, "已为你转接工会工作人员")
 
     # The queue shows the new conversation without a reload (polling), the worker's text as text.
-    row = staff.locator("#queue tbody tr", has_text="转人工").first
-    row.wait_for(timeout=20_000)
+    new_id = staff.wait_for_function(
+        "seen => [...document.querySelectorAll('#queue tbody tr[data-id]')]"
+        ".map(r => r.dataset.id).find(id => !seen.includes(id))", arg=before, timeout=20_000).json_value()
     assert staff.locator("#queue script").count() == 0
-    row.locator("a").first.click()
+    staff.locator(f"#queue tbody tr[data-id='{new_id}'] a").click()
     staff.wait_for_selector("#claim-form")
     assert marker in staff.locator("#messages").inner_text()
     staff.click("#claim-form button")
