@@ -79,8 +79,7 @@ def queue_json():  # type: ignore[no-untyped-def]
 
 def _warnings() -> list[dict]:
     """Employers with a cluster of recent complaints (the supervisors' early warning)."""
-    warn = getattr(services(), "early_warnings", None)
-    return warn(_scope()) if warn else []
+    return services().early_warnings(_scope())
 
 
 @bp.get("/handoffs/<int:handoff_id>")

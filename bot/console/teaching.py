@@ -61,9 +61,7 @@ def _intent_choices() -> list[tuple[str, str]]:
 
 def _sync_inbox() -> None:
     """Bring new fallbacks and unsure answers from Rasa's tracker store into the inbox."""
-    analytics = getattr(services(), "analytics", None)
-    if analytics is None:
-        return
+    analytics = services().analytics
     cursor_file = services().settings.var_dir / "unrecognised_cursor"
     try:
         since = int(cursor_file.read_text()) if cursor_file.exists() else 0

@@ -100,6 +100,16 @@ def subtree_ids(units: Iterable[OrgUnit], root_id: int) -> set[int]:
     return found
 
 
+def scope_of(units: Sequence[OrgUnit], org_unit_id: int | None) -> Scope:
+    """What an account of unit ``org_unit_id`` sees, given every unit (see :meth:`AccountService.scope`)."""
+    if org_unit_id is None:
+        return EVERYTHING
+    unit = next((u for u in units if u.id == org_unit_id), None)
+    if unit is None:
+        return Scope(frozenset(), False)
+    return Scope(frozenset(subtree_ids(units, unit.id)), unit.parent_id is None)
+
+
 def route_unit(units: Sequence[OrgUnit], employer: str | None, region: str | None) -> int | None:
     """The most specific unit covering the worker's employer, else their region."""
     depth = {node.id: node.depth for node in unit_tree(units)}
@@ -261,13 +271,7 @@ class AccountService:
     def scope(self, org_unit_id: int | None) -> Scope:
         """What an account of unit ``org_unit_id`` sees: that unit and the units below it; a top
         unit also sees unrouted work, an account without a unit sees everything."""
-        if org_unit_id is None:
-            return EVERYTHING
-        units = self.units()
-        unit = next((u for u in units if u.id == org_unit_id), None)
-        if unit is None:
-            return Scope(frozenset(), False)
-        return Scope(frozenset(subtree_ids(units, unit.id)), unit.parent_id is None)
+        return scope_of(self.units(), org_unit_id) if org_unit_id is not None else EVERYTHING
 
     @staticmethod
     def _unit_id(session: Session, name: str | None) -> int | None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.complaints import mask_phone
-from bot.storage.accounts import Scope, subtree_ids
+from bot.storage.accounts import Scope, scope_of
 from bot.storage.db import Database
 from bot.storage.errors import InvalidInput, InvalidTransition, StaffNotFound, TicketNotFound
 from bot.storage.models import AuditEntry, Complaint, ComplaintNote, ComplaintStatus, OrgUnit, StaffUser, utcnow
@@ -122,7 +122,7 @@ class ComplaintDesk:
         with self.db.transaction() as session:
             complaint = self._visible(session, ticket, scope)
             units = session.scalars(select(OrgUnit)).all()
-        return [u for u in candidates if _sees(units, u.org_unit_id, complaint.org_unit_id)]
+        return [u for u in candidates if scope_of(units, u.org_unit_id).contains(complaint.org_unit_id)]
 
     def assign(self, ticket: str, scope: Scope, assignee: str | None, actor: str) -> Complaint:
         """Give the complaint to a colleague (``None``: to nobody); they must be in ``scope`` and see it."""
@@ -133,7 +133,7 @@ class ComplaintDesk:
                 staff = StaffRepository(session).by_username(assignee)
                 units = session.scalars(select(OrgUnit)).all()
                 if (staff is None or not staff.active or not scope.contains(staff.org_unit_id)
-                        or not _sees(units, staff.org_unit_id, complaint.org_unit_id)):
+                        or not scope_of(units, staff.org_unit_id).contains(complaint.org_unit_id)):
                     raise StaffNotFound(assignee)
             before = complaint.assigned_to.username if complaint.assigned_to else None
             complaint.assigned_to_id = staff.id if staff else None
@@ -185,18 +185,6 @@ class ComplaintDesk:
         if complaint is None or not scope.contains(complaint.org_unit_id):
             raise TicketNotFound(ticket)
         return complaint
-
-
-def _sees(units: Sequence[OrgUnit], staff_unit_id: int | None, complaint_unit_id: int | None) -> bool:
-    """Whether an account of ``staff_unit_id`` sees work routed to ``complaint_unit_id`` (cf. AccountService.scope)."""
-    if staff_unit_id is None:
-        return True
-    unit = next((u for u in units if u.id == staff_unit_id), None)
-    if unit is None:
-        return False
-    if complaint_unit_id is None:
-        return unit.parent_id is None
-    return complaint_unit_id in subtree_ids(units, unit.id)
 
 
 def _export_row(c: Complaint) -> dict[str, object]:
