@@ -1,0 +1,204 @@
+"""Money calculators: economic compensation on termination, overtime pay, double wages."""
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import date
+from decimal import Decimal, ROUND_HALF_UP
+from typing import Mapping
+
+from bot.knowledge.calc.base import (
+    CENT, Calculation, Number, Step, check_money, check_months, plain, to_decimal, yuan,
+)
+
+CAUSES = ("lawful", "no_notice", "unlawful")
+CONTRACT_LAW_START = date(2008, 1, 1)
+OVERTIME_RATES = {"workday": Decimal("1.5"), "restday": Decimal("2"), "holiday": Decimal("3")}
+HOURS_PER_MONTH = Decimal("174")  # 21.75 pay days x 8 hours
+MAX_HOURS = Decimal(10_000)
+
+
+def economic_compensation(
+    service_months: Number,
+    monthly_wage: Number,
+    *,
+    cause: str | None = None,
+    local_average_wage: Number | None = None,
+    today: date | None = None,
+) -> Calculation:
+    """Economic compensation (N), with notice pay (N+1) and unlawful-dismissal damages (2N).
+
+    劳动合同法 第47条: one month's wage per full year of service; 6 months or more of a
+    remainder count as a year, under 6 months as half a month. The monthly wage is the
+    average of the last 12 months. A wage above 3 x the local average monthly wage is
+    counted as 3 x that average and for at most 12 years.
+    ``cause``: "lawful" -> N; "no_notice" (第40条 without 30 days' written notice) -> N plus
+    one month's wage at the previous month's level, not capped (劳动合同法实施条例 第20条);
+    "unlawful" -> 2N (第87条), instead of N, not on top of it (实施条例 第25条); None -> all three.
+    Service before 2008 follows the rules of that time (第97条): flagged, not computed apart.
+    Result: ``months`` (N), ``base_wage``, ``capped``, the amount of each cause shown
+    (``lawful``, ``no_notice``, ``unlawful``: all three when ``cause`` is None) and, for a
+    given cause, ``amount``.
+    """
+    months = check_months(service_months, "service_months")
+    wage = check_money(monthly_wage, "monthly_wage")
+    if cause is not None and cause not in CAUSES:
+        raise ValueError(f"cause must be one of {CAUSES} or None, got {cause!r}")
+    steps = [Step("economic_compensation.wage", {"wage": wage})]
+    notes = [Step("economic_compensation.when_due"), Step("economic_compensation.wage_definition")]
+    basis = ["劳动合同法 第47条", "劳动合同法 第46条", "劳动合同法实施条例 第27条"]
+    base, capped = wage, False
+    if local_average_wage is None:
+        notes.append(Step("economic_compensation.cap_unknown"))
+    else:
+        base, capped, cap_step = _cap(wage, check_money(local_average_wage, "local_average_wage"))
+        steps.append(cap_step)
+    wage_months, month_steps = _wage_months(months, capped)
+    steps += month_steps
+    amounts = _amounts(wage_months, base, wage)
+    shown = CAUSES if cause is None else (cause,)
+    if cause is None:  # three figures, of which one applies: say so before them
+        steps.append(Step("economic_compensation.which_applies"))
+    steps += [_amount_step(c, wage_months, base, wage, amounts) for c in shown]
+    if "no_notice" in shown:
+        notes.append(Step("economic_compensation.notice_pay"))
+        basis += ["劳动合同法 第40条", "劳动合同法实施条例 第20条"]
+    if "unlawful" in shown:
+        basis += ["劳动合同法 第87条", "劳动合同法实施条例 第25条", "劳动合同法 第48条"]
+    if months > _months_since_2008(today or date.today()):
+        notes.append(Step("economic_compensation.before_2008"))
+        basis.append("劳动合同法 第97条")
+    result: dict[str, object] = {"months": plain(wage_months), "base_wage": base, "capped": capped}
+    result.update({c: amounts[c] for c in shown})
+    if cause is not None:
+        result["amount"] = amounts[cause]
+    return Calculation("economic_compensation", result, tuple(steps), tuple(basis), tuple(notes))
+
+
+def _cap(wage: Decimal, average: Decimal) -> tuple[Decimal, bool, Step]:
+    """第47条 第2款: only a wage *above* three times the local average is capped."""
+    cap = yuan(average * 3)
+    values = {"wage": wage, "average": average, "cap": cap}
+    if wage > cap:
+        return cap, True, Step("economic_compensation.cap_applied", values)
+    return wage, False, Step("economic_compensation.cap_not_applied", values)
+
+
+def _wage_months(months: Decimal, capped: bool) -> tuple[Decimal, list[Step]]:
+    """第47条: months of wage owed for the service; at most 12 when the wage is capped."""
+    years = int(months // 12)
+    remainder = months - 12 * years
+    steps = [Step("economic_compensation.service",
+                  {"months": plain(months), "years": years, "remainder": plain(remainder)})]
+    if years:
+        steps.append(Step("economic_compensation.full_years", {"years": years}))
+    owed = Decimal(years)
+    if remainder >= 6:
+        owed += 1
+        steps.append(Step("economic_compensation.remainder_over_six", {"remainder": plain(remainder)}))
+    elif remainder > 0:
+        owed += Decimal("0.5")
+        steps.append(Step("economic_compensation.remainder_under_six", {"remainder": plain(remainder)}))
+    if capped and owed > 12:
+        steps.append(Step("economic_compensation.years_capped", {"uncapped": plain(owed)}))
+        owed = Decimal(12)
+    steps.append(Step("economic_compensation.months_total", {"n": plain(owed)}))
+    return owed, steps
+
+
+def _amounts(wage_months: Decimal, base: Decimal, wage: Decimal) -> dict[str, Decimal]:
+    lawful = yuan(wage_months * base)
+    return {"lawful": lawful, "no_notice": yuan(lawful + wage), "unlawful": yuan(lawful * 2)}
+
+
+def _amount_step(
+    cause: str, wage_months: Decimal, base: Decimal, wage: Decimal, amounts: Mapping[str, Decimal]
+) -> Step:
+    values = {"n": plain(wage_months), "base": base, "extra": wage,
+              "lawful": amounts["lawful"], "amount": amounts[cause]}
+    return Step(f"economic_compensation.amount_{cause}", values)
+
+
+def _months_since_2008(today: date) -> Decimal:
+    """Months from 2008-01-01 (劳动合同法 in force) to ``today``, with the part of this month."""
+    if not isinstance(today, date):
+        raise ValueError(f"today must be a date, got {today!r}")
+    whole = (today.year - CONTRACT_LAW_START.year) * 12 + today.month - 1
+    part = Decimal(today.day - 1) / monthrange(today.year, today.month)[1]
+    return whole + part
+
+
+def overtime_pay(monthly_wage: Number, hours: Mapping[str, Number]) -> Calculation:
+    """Overtime pay by day type.
+
+    劳动法 第44条: extended hours on a working day at least 150% of the wage; rest-day work
+    without compensatory time off at least 200%; statutory holidays at least 300%.
+    Hourly wage = monthly wage / 21.75 / 8 = monthly wage / 174 (关于职工全年月平均工作时间和
+    工资折算问题的通知, 劳社部发〔2008〕3号).
+    Result: ``hourly_wage``, ``workday``, ``restday``, ``holiday`` (0 when not given), ``total``.
+    """
+    wage = check_money(monthly_wage, "monthly_wage")
+    if not isinstance(hours, Mapping) or not hours:
+        raise ValueError(f"hours must map some of {tuple(OVERTIME_RATES)} to hours, got {hours!r}")
+    unknown = set(hours) - set(OVERTIME_RATES)
+    if unknown:
+        raise ValueError(f"unknown day types {sorted(map(str, unknown))}; use {tuple(OVERTIME_RATES)}")
+    hourly = yuan(wage / HOURS_PER_MONTH)
+    steps = [Step("overtime_pay.hourly", {"wage": wage, "hourly": hourly})]
+    result: dict[str, object] = {"hourly_wage": hourly}
+    for kind, rate in OVERTIME_RATES.items():
+        counted = _check_hours(hours.get(kind, 0), kind)
+        pay = yuan(hourly * rate * counted)
+        result[kind] = pay
+        if kind in hours:
+            steps.append(Step(f"overtime_pay.{kind}", {"hours": plain(counted), "hourly": hourly,
+                                                      "amount": pay}))
+    total = yuan(sum((result[k] for k in OVERTIME_RATES), Decimal(0)))
+    result["total"] = total
+    steps.append(Step("overtime_pay.total", {"total": total}))
+    notes = [Step("overtime_pay.minimum")]
+    if "restday" in hours:
+        notes.append(Step("overtime_pay.restday_time_off"))
+    if "holiday" in hours:
+        notes.append(Step("overtime_pay.holiday_no_swap"))
+    basis = ("劳动法 第44条", "关于职工全年月平均工作时间和工资折算问题的通知")
+    return Calculation("overtime_pay", result, tuple(steps), basis, tuple(notes))
+
+
+def _check_hours(value: object, kind: str) -> Decimal:
+    counted = to_decimal(value, f"hours[{kind!r}]")
+    if counted > MAX_HOURS:
+        raise ValueError(f"hours[{kind!r}] of {value!r} is beyond {MAX_HOURS} hours")
+    return counted.quantize(CENT, ROUND_HALF_UP)
+
+
+def double_wages(months_without_contract: Number, monthly_wage: Number) -> Calculation:
+    """The extra wage owed for working without a written contract.
+
+    劳动合同法 第82条, 劳动合同法实施条例 第6条, 第7条: from the day after the first month of
+    work until the day before a contract is signed, at most up to the day before the first
+    anniversary, the employer pays twice the wage each month, i.e. one extra month's wage for at
+    most 11 months. Whole months only: floor(months) - 1, clamped to 0..11. After a full year an
+    open-ended contract is deemed concluded (第14条, 实施条例 第7条).
+    Result: ``months_owed``, ``amount`` (the extra wage on top of normal pay), ``open_ended_deemed``.
+    """
+    months = check_months(months_without_contract, "months_without_contract")
+    wage = check_money(monthly_wage, "monthly_wage")
+    whole = int(months)
+    owed = min(max(whole - 1, 0), 11)
+    amount = yuan(owed * wage)
+    count_key = ("double_wages.months_grace" if months <= 1 else "double_wages.months_none" if whole < 2 else
+                 "double_wages.months_capped" if whole > 12 else "double_wages.months")
+    steps = [Step("double_wages.period", {"months": plain(months)}),
+             Step(count_key, {"whole": whole, "owed": owed})]
+    if owed:  # between 1 and 2 months the days are owed, but no whole month: no "0 yuan" conclusion
+        steps.append(Step("double_wages.amount", {"owed": owed, "wage": wage, "amount": amount}))
+    notes = []
+    if 1 < months < 12 and months != whole:
+        notes.append(Step("double_wages.partial_month"))
+    basis = ["劳动合同法 第82条", "劳动合同法实施条例 第6条", "劳动合同法实施条例 第7条"]
+    if months >= 12:
+        notes.append(Step("double_wages.open_ended"))
+        basis.append("劳动合同法 第14条")
+    notes.append(Step("double_wages.time_limit"))
+    result = {"months_owed": owed, "amount": amount, "open_ended_deemed": months >= 12}
+    return Calculation("double_wages", result, tuple(steps), tuple(basis), tuple(notes))
