@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from bot.config import load_settings
+from bot.knowledge.regions import Region, load_regions
 from bot.knowledge.topics import load_topics
 from bot.storage.db import Database
 from bot.storage.services import ComplaintService, HandoffService
@@ -31,3 +32,13 @@ def topic_titles() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def urgency_rules() -> dict[str, UrgencyRule]:
     return {rule.category: rule for rule in load_rules()}
+
+
+@lru_cache(maxsize=1)
+def regions() -> dict[str, Region]:
+    return load_regions()
+
+
+def region(region_id: str | None) -> Region | None:
+    """The worker's region (an id from data/knowledge/regions.yml), if known."""
+    return regions().get(region_id) if region_id else None

@@ -51,7 +51,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         complaints=ComplaintService(db),
         desk=StaffDesk(handoffs, RasaClient(settings.rasa_url, settings.rasa_token)),
         analytics=Analytics(db, settings.tracker_url, day_offset=CHINA_TIME))
-    app.jinja_env.globals.update(say=say, Role=Role, has_endpoint=lambda name: name in app.view_functions)
+    app.jinja_env.globals.update(say=say, slot_label=slot_label, Role=Role,
+                                 has_endpoint=lambda name: name in app.view_functions)
     app.jinja_env.filters["local"] = local_time
 
 
@@ -70,6 +71,11 @@ def _texts() -> dict[str, str]:
     for path in sorted(TEXTS_DIR.glob("texts*.yml")):
         texts.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return texts
+
+
+def slot_label(name: str) -> str:
+    """What the bot collected, in Chinese (texts_slots.yml); unknown slots keep their name."""
+    return _texts().get(f"slot_{name}", name)
 
 
 def say(key: str, **values: object) -> str:

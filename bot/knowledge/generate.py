@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from bot.config import PROJECT_ROOT
+from bot.calculate.kinds import ACTION_TOPICS
 from bot.knowledge.topics import DEFAULT_PATH, Topic, load_topics, render_answer
 
 DEFAULT_OUTPUT = PROJECT_ROOT / "data" / "generated" / "knowledge.yml"
@@ -19,14 +20,19 @@ HEADER = "# Generated from data/knowledge/topics.yml by `niangjia generate`. Do 
 
 
 def build_training_data(topics: list[Topic]) -> dict:
-    """Rasa 3.1 training data with the answer responses and their rules."""
+    """Rasa 3.1 training data with the answer responses and their rules.
+
+    Topics that can use the worker's numbers or region go to ``action_calculate``, which
+    utters the same response when the message has none.
+    """
     return {
         "version": "3.1",
         "responses": {t.response_name: [{"text": render_answer(t)}] for t in topics},
         "rules": [
             {
                 "rule": f"answer {t.id}",
-                "steps": [{"intent": t.id}, {"action": t.response_name}],
+                "steps": [{"intent": t.id},
+                          {"action": "action_calculate" if t.id in ACTION_TOPICS else t.response_name}],
             }
             for t in topics
         ],

@@ -1,8 +1,11 @@
 """The escalation queue as staff use it: see, claim, read, reply, note, transfer, resolve."""
 from __future__ import annotations
 
+import time
+
 from bot.console.deps import services
 from bot.storage.models import AuditEntry, Priority
+from bot.storage.services import HandoffRequest
 from tests.console.conftest import open_handoff, post
 
 SCRIPT = "<script>alert('x')</script>"
@@ -151,3 +154,15 @@ def test_rasa_down_on_resolve_is_a_clear_error_and_nothing_changes(app, clients,
     assert response.status_code == 503 and "机器人服务暂时无法连接" in response.get_data(as_text=True)
     with app.app_context():
         assert services().handoffs.get(handoff.id).status == "claimed"
+
+
+def test_what_the_bot_collected_is_labelled_in_chinese(app, clients):
+    with app.app_context():
+        handoff = services().handoffs.open(HandoffRequest(
+            "w-calc", "socketio", "requested", Priority.NORMAL,
+            slots={"region": "海淀", "calc_monthly_wage": 6000, "some_new_slot": "x"},
+            transcript=[("worker", "帮我算算补偿", time.time())]))
+    page = clients["haidian"].get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
+    assert "所在省份" in page and "月工资（元）" in page and "6000" in page
+    assert "calc_monthly_wage" not in page
+    assert "some_new_slot" in page  # a slot without a label still shows, by its name

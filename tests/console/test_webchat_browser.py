@@ -27,28 +27,32 @@ def test_worker_asks_and_sees_the_answer_then_reloads(servers, browser):
 
     page.fill("#input", "我在厂里干了一年多，公司一直没跟我签劳动合同，怎么办")
     page.click("#send")
-    _wait_for_bot_count(page, 2)
-    answer = _bot_texts(page)[-1]
+    # The rule first; the worker said how long (一年多), so the bot offers their own figure
+    # and asks for the one number it still needs.
+    _wait_for_bot_count(page, 3)
+    answer, question = _bot_texts(page)[-2:]
     assert "2倍工资" in answer and "《劳动合同法》第82条" in answer
+    assert "月工资" in question
     assert page.locator(".msg.user .bubble").last.inner_text().startswith("我在厂里干了一年多")
 
-    # A quick-reply button sends its payload and shows its title.
+    # A quick-reply button sends its payload and shows its title (another question: the
+    # calculation is left and the rule answered, with an offer to calculate).
     page.locator(".quick button", has_text="年休假").first.click()
-    _wait_for_bot_count(page, 3)
+    _wait_for_bot_count(page, 4)
     assert "年休假5天" in _bot_texts(page)[-1]
 
     # Reload: the transcript is still there and the same conversation continues.
     page.reload()
     page.wait_for_selector("#log[data-state=ready]", timeout=30_000)
-    assert len(_bot_texts(page)) == 3
+    assert len(_bot_texts(page)) == 4
     page.fill("#input", "<script>alert(1)</script>")
     page.click("#send")
-    _wait_for_bot_count(page, 4)
+    _wait_for_bot_count(page, 5)
     # The worker's text is shown as text, not executed as markup.
     assert page.locator(".msg.user .bubble").last.inner_text() == "<script>alert(1)</script>"
     assert page.locator("#log script").count() == 0
     page.fill("#input", "那试用期呢？")
     page.click("#send")
-    _wait_for_bot_count(page, 5)
+    _wait_for_bot_count(page, 6)
     assert "试用期" in _bot_texts(page)[-1]
     context.close()

@@ -1,0 +1,217 @@
+"""The worker's own numbers: calculate when the message has them, ask only for what is missing.
+
+``action_calculate`` answers the calculator topics (and the minimum wage, which names the
+worker's region's figure). With the numbers in the message it replies with the result at
+once; with some of them it starts ``calc_form`` for the rest; with none it gives the rule
+and offers to calculate. Thin: slot filling, the calculators and the wording live in bot.*.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import services
+from bot.calculate.answer import answer_text
+from bot.calculate.dialogue import fresh_values, guess_kind, minimum_wage_reply
+from bot.calculate.fill import bare_answer, fill
+from bot.calculate.kinds import CALC_SLOTS, Kind, Slot, missing_slots
+from bot.knowledge.regions import Region
+from bot.nlu.entities import china_today
+
+logger = logging.getLogger(__name__)
+
+FORM = "calc_form"
+RETRIES = "calc_retries"
+MAX_RETRIES = 2
+# Intents the form never swallows: their own rules take over (stop, a person, a complaint).
+PASS_THROUGH = {"stop", "goodbye", "request_human", "urgent_help", "file_complaint"}
+SWITCH_CONFIDENCE = 0.6
+CALCULATE_INTENT = "calculate"
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _values(tracker: Tracker) -> dict[str, Any]:
+    return {s: tracker.get_slot(s) for s in (*CALC_SLOTS, Slot.REGION)}
+
+
+def _set(values: dict[str, Any]) -> list[EventType]:
+    return [SlotSet(k, v) for k, v in values.items()]
+
+
+def _region(tracker: Tracker, values: dict[str, Any]) -> Region | None:
+    return services.region(values.get(Slot.REGION) or tracker.get_slot(Slot.REGION))
+
+
+def utter_after_rule(dispatcher: CollectingDispatcher, domain: DomainDict, topic: str, response: str) -> None:
+    """The topic's rule and ``response`` in one message (one chat bubble, the response's buttons)."""
+    responses = domain.get("responses") or {}
+    rule, extra = responses.get(f"utter_{topic}_answer"), responses.get(response)
+    if not rule or not extra:
+        dispatcher.utter_message(response=f"utter_{topic}_answer")
+        dispatcher.utter_message(response=response)
+        return
+    # one newline: channels split a text into separate messages at blank lines
+    dispatcher.utter_message(text=f"{rule[0]['text']}\n{extra[0]['text']}", buttons=extra[0].get("buttons") or [])
+
+
+class ActionCalculate(Action):
+    def name(self) -> str:
+        return "action_calculate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        try:
+            return self._answer(dispatcher, tracker, domain)
+        except Exception:  # never leave the worker without a reply
+            logger.exception("calculation failed for %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_calc_failed")
+            return []
+
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                domain: DomainDict) -> list[EventType]:
+        intent = latest_intent(tracker)
+        values = _values(tracker)
+        if tracker.latest_action_name == FORM:
+            if values[Slot.KIND]:  # the form has all it needs
+                return self._calculate_or_ask(dispatcher, tracker, Kind(values[Slot.KIND]), values)
+            if intent not in services.topic_titles():  # given up after answers it did not understand
+                return []
+        if intent == "minimum_wage":
+            dispatcher.utter_message(response="utter_minimum_wage_answer")
+            dispatcher.utter_message(**minimum_wage_reply(_region(tracker, values)))
+            return []
+        entities = tracker.latest_message.get("entities") or []
+        kind = Kind.for_topic(intent)
+        if kind is None and intent in services.topic_titles():  # left the form for another topic
+            dispatcher.utter_message(response=f"utter_{intent}_answer")
+            return []
+        if kind is None:  # a bare answer ("六千") or the "calculate" button
+            kind = self._kind_of_answer(tracker, intent, entities, values)
+            region = _region(tracker, values)
+            if kind is None and region is not None and any(e.get("entity") == "region" for e in entities):
+                dispatcher.utter_message(response="utter_region_noted", region=region.name)
+                return []
+            if kind is None:
+                dispatcher.utter_message(response="utter_calc_which")
+                return []
+        if kind.value != values[Slot.KIND]:
+            values = fresh_values(values)
+        updates = fill(kind, entities, requested=None, current=values, today=china_today())
+        if not updates and intent == kind.topic:  # the rule, and an offer to calculate
+            utter_after_rule(dispatcher, domain, kind.topic, f"utter_calc_offer_{kind.value}")
+            return []
+        values.update(updates)
+        rule_first = kind.topic if intent == kind.topic else None  # "…一年多没签合同，怎么办"
+        return self._calculate_or_ask(dispatcher, tracker, kind, values, domain, rule_first)
+
+    @staticmethod
+    def _kind_of_answer(tracker: Tracker, intent: str | None, entities: list[dict[str, Any]],
+                        values: dict[str, Any]) -> Kind | None:
+        if intent == CALCULATE_INTENT:
+            asked = next((e.get("value") for e in entities if e.get("entity") == Slot.KIND), None)
+            return next((k for k in Kind if k.value == asked), None)
+        if values[Slot.KIND]:
+            return Kind(values[Slot.KIND])  # a correction of the last calculation
+        return guess_kind(entities)
+
+    def _calculate_or_ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, kind: Kind,
+                          values: dict[str, Any], domain: DomainDict | None = None,
+                          rule_first: str | None = None) -> list[EventType]:
+        values[Slot.KIND] = kind.value
+        if missing_slots(kind, values):
+            if rule_first and domain is not None:  # a question with some numbers: the rule, then ask
+                utter_after_rule(dispatcher, domain, rule_first, f"utter_calc_start_{kind.value}")
+            else:
+                dispatcher.utter_message(response=f"utter_calc_start_{kind.value}")
+            return [*_set(values), SlotSet(RETRIES, 0), FollowupAction(FORM)]
+        try:
+            text = answer_text(kind, values, today=china_today(), region=_region(tracker, values))
+        except ValueError as error:
+            logger.info("calculation refused %s: %s", kind.value, error)
+            dispatcher.utter_message(response="utter_calc_invalid")
+            return [SlotSet(Slot.KIND, None)]
+        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(response="utter_calc_next")
+        return _set(values)
+
+
+class ValidateCalcForm(FormValidationAction):
+    """Fills the calculation's slots from each answer; corrections overwrite; leaving is allowed."""
+
+    def name(self) -> str:
+        return "validate_calc_form"
+
+    @staticmethod
+    def _kind(tracker: Tracker) -> Kind | None:
+        value = tracker.get_slot(Slot.KIND)
+        return Kind(value) if value else None
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> list[str]:
+        """Every slot the calculation reads, so that a correction of a filled one is kept."""
+        kind = self._kind(tracker)
+        return list(kind.slots) if kind else []
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> list[EventType]:
+        """The extracted slots as they are: the calculators check values, not the form."""
+        kind = self._kind(tracker)
+        allowed = {Slot.KIND, RETRIES, "requested_slot", *(kind.slots if kind else ())}
+        return [SlotSet(k, v) for k, v in tracker.slots_to_validate().items() if k in allowed]
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> EventType | None:
+        """Only what is still missing is asked (optional slots never are)."""
+        kind = self._kind(tracker)
+        missing = missing_slots(kind, _values(tracker)) if kind else []
+        return SlotSet("requested_slot", missing[0] if missing else None)
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> list[EventType]:
+        kind_value = tracker.get_slot(Slot.KIND)
+        if not kind_value:
+            return [SlotSet("requested_slot", None)]
+        kind = Kind(kind_value)
+        entities = tracker.latest_message.get("entities") or []
+        requested = tracker.get_slot("requested_slot")
+        today = china_today()
+        entities = entities or bare_answer(requested, tracker.latest_message.get("text") or "", today)
+        updates = fill(kind, entities, requested=requested, current=_values(tracker), today=today)
+        if updates:
+            return _set(updates)
+        if requested is None:
+            return []  # the form is starting: nothing was asked yet, so nothing went unanswered
+        return self._nothing_extracted(dispatcher, tracker, kind)
+
+    def _nothing_extracted(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           kind: Kind) -> list[EventType]:
+        intent = latest_intent(tracker)
+        if intent in PASS_THROUGH:
+            return []  # rejected: the rules for these intents take over
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
+        if intent in services.topic_titles() and intent != kind.topic and confidence >= SWITCH_CONFIDENCE:
+            return [SlotSet(Slot.KIND, None), SlotSet("requested_slot", None)]  # a new question
+        retries = int(tracker.get_slot(RETRIES) or 0) + 1
+        if retries > MAX_RETRIES:
+            dispatcher.utter_message(response="utter_calc_given_up")
+            return [SlotSet(Slot.KIND, None), SlotSet(RETRIES, 0), SlotSet("requested_slot", None)]
+        dispatcher.utter_message(response="utter_calc_not_understood")
+        return [SlotSet(RETRIES, retries)]
+
+
+class ActionStopCalculation(Action):
+    def name(self) -> str:
+        return "action_stop_calculation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_calc_stopped")
+        return [SlotSet(s, None) for s in CALC_SLOTS] + [SlotSet(RETRIES, 0)]

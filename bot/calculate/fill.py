@@ -1,0 +1,205 @@
+"""Which slot each entity of a worker's message fills, for one kind of calculation.
+
+Pure functions over the entities of :mod:`bot.nlu.entities` (dicts as Rasa stores
+them). The hard part is durations: "累计工作15年，在这家干了6年" has two, and the
+medical period needs both. A duration takes the role of the nearest cue word before
+it in its clause (``role`` entities: 累计 → total, 在这家 → employer, 怀孕 → pregnancy);
+without a cue it fills the slot being asked for, else the kind's first empty one.
+"""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Any, Mapping
+
+import yaml
+
+from bot.calculate.kinds import DURATION_SLOTS, Kind, Slot
+from bot.nlu.numbers import extract_numbers
+from bot.nlu.vocab import VOCAB_PATH
+
+Entity = Mapping[str, Any]
+UNKNOWN_DAY = "unknown"
+ROLE_SLOTS: dict[str, str] = {
+    "total": Slot.MONTHS_TOTAL, "employer": Slot.MONTHS_EMPLOYER, "pregnancy": Slot.PREGNANCY_MONTHS,
+    "contract": Slot.CONTRACT_MONTHS, "no_contract": Slot.MONTHS_NO_CONTRACT,
+}
+# A role named by a cue, as it applies to each kind (the employer's years are the
+# service years of compensation; anything said about an annual-leave duration is cumulative).
+ROLE_FOR_KIND: dict[Kind, dict[str, str]] = {
+    Kind.ECONOMIC_COMPENSATION: {"employer": Slot.MONTHS_SERVICE, "total": Slot.MONTHS_SERVICE},
+    Kind.ANNUAL_LEAVE: {"employer": Slot.MONTHS_TOTAL},
+    Kind.DOUBLE_WAGES: {"employer": Slot.MONTHS_NO_CONTRACT, "no_contract": Slot.MONTHS_NO_CONTRACT},
+}
+MAX_CUE_GAP = 12  # characters between a cue word and its duration
+MAX_BARE_ANSWER = 8  # characters: "8000", "三", "6个" — a short answer, not a sentence
+
+
+def _of(entities: list[Entity], name: str) -> list[Entity]:
+    return [e for e in entities if e.get("entity") == name]
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` (0 when start is later)."""
+    months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+    return max(months, 0)
+
+
+def parse_date(value: str, *, end_of_period: bool = False) -> date | None:
+    """``2025``, ``2025-03`` or ``2025-03-15`` as a date (first day unless ``end_of_period``)."""
+    parts = [int(p) for p in str(value).split("-") if p.isdigit()]
+    if not parts:
+        return None
+    try:
+        if len(parts) == 1:
+            return date(parts[0], 12, 31) if end_of_period else date(parts[0], 1, 1)
+        if len(parts) == 2:
+            return date(parts[0], parts[1], 28 if end_of_period else 1)
+        return date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return None
+
+
+def _role_before(duration: Entity, entities: list[Entity]) -> str | None:
+    cues = [e for e in _of(entities, "role")
+            if e["end"] <= duration["start"] and duration["start"] - e["end"] <= MAX_CUE_GAP]
+    blockers = [e for e in entities if e.get("entity") == "duration" and e["end"] <= duration["start"]]
+    if blockers:  # a cue before the previous duration belongs to that one
+        cues = [c for c in cues if c["start"] >= max(b["end"] for b in blockers)]
+    return cues[-1]["value"] if cues else None
+
+
+def _duration_slot(kind: Kind, role: str | None, requested: str | None, taken: Mapping[str, Any]) -> str | None:
+    slots = DURATION_SLOTS.get(kind, ())
+    if not slots:
+        return None
+    if role:
+        slot = ROLE_FOR_KIND.get(kind, {}).get(role) or ROLE_SLOTS.get(role)
+        if slot in slots:
+            return slot
+    if requested in slots:
+        return requested
+    return next((s for s in slots if taken.get(s) is None), slots[0])
+
+
+def fill_durations(kind: Kind, entities: list[Entity], requested: str | None,
+                   current: Mapping[str, Any]) -> dict[str, Any]:
+    durations = _of(entities, "duration")
+    updates: dict[str, Any] = {}
+    unassigned = []
+    for duration in durations:
+        role = _role_before(duration, entities)
+        if role is None and len(durations) > 1:
+            unassigned.append(duration)
+            continue
+        slot = _duration_slot(kind, role, requested, {**current, **updates})
+        if slot:
+            updates[slot] = duration["value"]
+    if unassigned:  # "15年……6年" with no cue: the larger is the total
+        for duration in sorted(unassigned, key=lambda d: -float(d["value"])):
+            slot = _duration_slot(kind, None, None, {**current, **updates})
+            if slot and slot not in updates:
+                updates[slot] = duration["value"]
+    return updates
+
+
+def fill_hours(entities: list[Entity], current: Mapping[str, Any]) -> dict[str, Any]:
+    """Overtime hours by day type; hours with no day type wait for the worker to say which."""
+    hours = _of(entities, "hours")
+    days = _of(entities, "day_type")
+    if not hours:
+        pending = current.get(Slot.HOURS) or {}
+        if days and UNKNOWN_DAY in pending:  # the answer to "哪天加的班？"
+            rest = {k: v for k, v in pending.items() if k != UNKNOWN_DAY}
+            rest[days[0]["value"]] = rest.get(days[0]["value"], 0) + pending[UNKNOWN_DAY]
+            return {Slot.HOURS: rest}
+        return {}
+    by_day: dict[str, float] = {}
+    for item in hours:
+        before = [d for d in days if d["end"] <= item["start"]]
+        after = [d for d in days if d["start"] >= item["end"]]
+        day = before[-1]["value"] if before else (after[0]["value"] if after else UNKNOWN_DAY)
+        by_day[day] = by_day.get(day, 0) + float(item["value"])
+    return {Slot.HOURS: by_day}
+
+
+def fill_birth(entities: list[Entity], current: Mapping[str, Any]) -> dict[str, Any]:
+    births = _of(entities, "birth")
+    if not births:
+        return {}
+    birth = dict(current.get(Slot.BIRTH) or {"difficult": False, "babies": 1, "miscarriage": False})
+    for item in births:
+        if item["value"] == "difficult":
+            birth["difficult"] = True
+        elif item["value"] == "miscarriage":
+            birth["miscarriage"] = True
+        elif item["value"] == "normal":
+            birth.update(difficult=False, miscarriage=False)
+    for item in _of(entities, "babies"):
+        birth["babies"] = int(item["value"])
+    return {Slot.BIRTH: birth}
+
+
+def fill_dates(kind: Kind, entities: list[Entity], today: date) -> dict[str, Any]:
+    dates = _of(entities, "date")
+    if not dates:
+        return {}
+    value = str(dates[0]["value"])
+    if kind is Kind.ARBITRATION_DEADLINE:
+        return {Slot.KNOWN_ON: value}
+    start = parse_date(value)
+    if start is None or start > today:
+        return {}
+    if kind is Kind.ANNUAL_LEAVE:
+        return {Slot.JOINED_ON: start.isoformat()} if start.year == today.year else {}
+    slot = {Kind.ECONOMIC_COMPENSATION: Slot.MONTHS_SERVICE, Kind.DOUBLE_WAGES: Slot.MONTHS_NO_CONTRACT,
+            Kind.MEDICAL_PERIOD: Slot.MONTHS_EMPLOYER}.get(kind)
+    return {slot: months_between(start, today)} if slot else {}
+
+
+def fill(kind: Kind, entities: list[Entity], *, requested: str | None, current: Mapping[str, Any],
+         today: date) -> dict[str, Any]:
+    """Slot updates for ``kind`` from one message's entities (corrections overwrite)."""
+    updates: dict[str, Any] = {}
+    updates.update(fill_dates(kind, entities, today))
+    updates.update(fill_durations(kind, entities, requested, current))
+    money = _of(entities, "money")
+    if money and Slot.MONTHLY_WAGE in kind.slots:
+        updates[Slot.MONTHLY_WAGE] = money[0]["value"]
+    if kind is Kind.OVERTIME_PAY:
+        updates.update(fill_hours(entities, current))
+    if kind is Kind.MATERNITY_LEAVE:
+        updates.update(fill_birth(entities, current))
+        regions = _of(entities, "region")
+        if regions:
+            updates[Slot.REGION] = regions[-1]["value"]
+        elif requested == Slot.REGION and _of(entities, "skip"):
+            updates[Slot.REGION_SKIPPED] = True
+    causes = _of(entities, "cause")
+    if causes and kind is Kind.ECONOMIC_COMPENSATION:
+        updates[Slot.CAUSE] = causes[-1]["value"]
+    if kind is Kind.MAX_PROBATION and any(e["value"] == "open_ended" for e in _of(entities, "contract")):
+        updates[Slot.CONTRACT_MONTHS] = "open_ended"
+    return updates
+
+
+@lru_cache(maxsize=1)
+def _bare_answer_units() -> dict[str, tuple[str, str]]:
+    raw = yaml.safe_load(VOCAB_PATH.read_text(encoding="utf-8"))
+    return {slot: (str(u.get("prefix") or ""), str(u.get("suffix") or ""))
+            for slot, u in (raw.get("bare_answers") or {}).items()}
+
+
+def bare_answer(requested: str | None, text: str, today: date) -> list[dict[str, Any]]:
+    """Entities of a bare number ("8000", "三") answering the question for ``requested``.
+
+    Called when the extractor found nothing: "8000" to the wage question is 8000 yuan,
+    "6" to a years question is six years. Long texts are sentences, not bare answers.
+    """
+    units = _bare_answer_units().get(requested or "")
+    if units is None or not text or len(text.strip()) > MAX_BARE_ANSWER:
+        return []
+    prefix, suffix = units
+    hinted = f"{prefix}{text.strip()}{suffix}"
+    return [{"entity": f.entity, "value": f.value, "start": 0, "end": len(text)}
+            for f in extract_numbers(hinted, today)]

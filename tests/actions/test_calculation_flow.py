@@ -1,0 +1,104 @@
+"""The worker's own numbers, end to end: real Rasa (NLU with our entity extractor), actions, forms.
+
+Expected figures are worked from the statute here, not read from the code:
+- 劳动合同法 第47条: 3 years 6 months -> 4 months' wage; 5 years -> 5 months.
+- 企业职工患病或非因工负伤医疗期规定 第3条: 15 years in all, 6 with this employer -> 9 months.
+- 劳动法 第44条 + 劳社部发〔2008〕3号: 5000 / 21.75 / 8 = 28.74 per hour; 8 rest-day hours at 200 % = 459.84.
+- 女职工劳动保护特别规定 第7条: 98 days + the province's extension from data/knowledge/regions.yml.
+"""
+from __future__ import annotations
+
+import uuid
+
+from bot.knowledge.regions import load_regions
+from tests.conftest import Stack
+
+
+def new_worker() -> str:
+    return uuid.uuid4().hex
+
+
+def said(stack: Stack, sender: str, text: str) -> str:
+    return "\n".join(stack.say(sender, text))
+
+
+def test_all_numbers_in_one_message_give_the_result_in_one_reply(servers: Stack):
+    reply = said(servers, new_worker(), "我在这家厂干了三年半，月薪六千，上个月被辞退了，能拿多少补偿")
+    assert "经济补偿计算" in reply
+    assert "4个月" in reply and "24000" in reply           # N
+    assert "30000" in reply and "48000" in reply            # N+1, 2N
+    assert "《劳动合同法》第47条" in reply
+    assert "我要投诉" in reply and "转人工" in reply           # what the worker can do next
+
+
+def test_the_bot_asks_only_for_what_is_missing(servers: Stack):
+    sender = new_worker()
+    first = said(servers, sender, "我累计工作15年了，医疗期能有多长")
+    assert "现在这家单位干了多久" in first
+    assert "累计多少年" not in first                          # already said: not asked again
+    result = said(servers, sender, "6年")
+    assert "医疗期计算" in result and "9个月" in result
+    assert "《企业职工患病或非因工负伤医疗期规定》第3条" in result
+
+
+def test_a_correction_during_the_form_and_after_the_result(servers: Stack):
+    sender = new_worker()
+    assert "月工资" in said(servers, sender, "干了两年被公司辞退了，补偿怎么算")
+    assert "月工资" in said(servers, sender, "不对，我记错了，是五年")   # corrected, still needs the wage
+    result = said(servers, sender, "8000")
+    assert "5个月" in result and "40000" in result
+    corrected = said(servers, sender, "说错了，月薪是九千")
+    assert "45000" in corrected
+
+
+def test_switching_topic_mid_form_answers_the_new_question_and_keeps_what_fits(servers: Stack):
+    sender = new_worker()
+    assert "加班了多少个小时" in said(servers, sender, "月薪5000，帮我算算加班费")
+    switched = said(servers, sender, "公司一直不给我交社保怎么办")
+    assert "社会保险" in switched and "加班了多少个小时" not in switched
+    result = said(servers, sender, "周末加了8个小时")              # back to overtime: the wage is kept
+    assert "加班费计算" in result and "28.74" in result and "459.84" in result
+
+
+def test_without_numbers_the_rule_and_an_offer_then_the_form_can_be_left(servers: Stack):
+    sender = new_worker()
+    rule = said(servers, sender, "试用期最长能约定多久")
+    assert "【试用期】" in rule and "想算算你自己的情况吗" in rule
+    assert "合同期限" in said(servers, sender, '/calculate{"calc_kind": "max_probation"}')
+    assert "不算了" in said(servers, sender, "算了")
+    assert "合同期限" not in said(servers, sender, "谢谢")            # the form is gone
+
+
+def test_a_bare_number_answers_the_question_and_nonsense_is_asked_again(servers: Stack):
+    sender = new_worker()
+    assert "合同期限" in said(servers, sender, '/calculate{"calc_kind": "max_probation"}')
+    again = said(servers, sender, "嗯嗯")
+    assert "没看懂" in again and "合同期限" in again
+    result = said(servers, sender, "3")                            # read as 3 years
+    assert "试用期最长6个月" in result
+
+
+def test_the_region_is_remembered_across_sessions(servers: Stack):
+    jiangsu = load_regions()["江苏"].maternity_extension
+    assert jiangsu.verified and jiangsu.days
+    sender = new_worker()
+    assert "江苏" in said(servers, sender, "我在苏州上班")
+    servers.say(sender, "/session_start")
+    reply = said(servers, sender, "顺产的话产假有多少天")
+    assert "产假计算" in reply and f"{98 + jiangsu.days}天" in reply
+
+
+def test_the_minimum_wage_of_the_workers_region(servers: Stack):
+    guangdong = load_regions()["广东"].minimum_wage
+    reply = said(servers, new_worker(), "深圳的最低工资标准是多少")
+    assert f"{guangdong.monthly[0]:g}" in reply and f"{guangdong.effective.year}年" in reply
+
+
+def test_after_three_answers_it_cannot_read_the_bot_stops_asking(servers: Stack):
+    sender = new_worker()
+    assert "合同期限" in said(servers, sender, '/calculate{"calc_kind": "max_probation"}')
+    said(servers, sender, "嗯嗯")
+    said(servers, sender, "啊？")
+    given_up = said(servers, sender, "哦哦")
+    assert "我先不算了" in given_up and "转人工" in given_up
+    assert "合同期限" not in given_up and "你想算哪一项" not in given_up
