@@ -45,17 +45,14 @@ def months_between(start: date, end: date) -> int:
     return max(months, 0)
 
 
-def parse_date(value: str, *, end_of_period: bool = False) -> date | None:
-    """``2025``, ``2025-03`` or ``2025-03-15`` as a date (first day unless ``end_of_period``)."""
+def parse_date(value: str) -> date | None:
+    """``2025``, ``2025-03`` or ``2025-03-15`` as a date (the first day of a year or month said)."""
     parts = [int(p) for p in str(value).split("-") if p.isdigit()]
     if not parts:
         return None
     try:
-        if len(parts) == 1:
-            return date(parts[0], 12, 31) if end_of_period else date(parts[0], 1, 1)
-        if len(parts) == 2:
-            return date(parts[0], parts[1], 28 if end_of_period else 1)
-        return date(parts[0], parts[1], parts[2])
+        year, month, day = (parts + [1, 1])[:3]
+        return date(year, month, day)
     except ValueError:
         return None
 

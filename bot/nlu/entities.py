@@ -9,7 +9,6 @@ entities are rule-based and their values are already normalised.
 """
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.model_files import load_json, save_json
 from bot.nlu.numbers import Found, extract_numbers
 from bot.nlu.vocab import Pattern, VocabMatcher, babies_by_form, load_patterns
 
@@ -88,19 +88,15 @@ class ChineseEntityExtractor(GraphComponent, EntityExtractorMixin):
         vocab = Path(self._config["vocab_file"])
         patterns = load_patterns(vocab, Path(self._config["regions_file"]))
         data = {"patterns": [p.__dict__ for p in patterns], "babies": babies_by_form(vocab)}
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCAB_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        save_json(self._model_storage, self._resource, VOCAB_FILE, data)
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> ChineseEntityExtractor:
-        try:
-            with model_storage.read_from(resource) as directory:
-                data = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
+        data = load_json(model_storage, resource, VOCAB_FILE)
+        if data is None:
             logger.warning("no entity vocabulary in the model: regions and day types will not be found")
-            data = None
         return cls(config, model_storage, resource, data)
 
     def process(self, messages: list[Message]) -> list[Message]:

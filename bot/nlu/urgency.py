@@ -7,7 +7,6 @@ training time into the model, so a running model never depends on the data folde
 """
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.model_files import load_json, save_json
 from bot.urgency import UrgencyRule, detect, rules_from_data
 
 logger = logging.getLogger(__name__)
@@ -53,19 +53,15 @@ class UrgencyDetector(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         data = yaml.safe_load(Path(self._config["patterns_file"]).read_text(encoding="utf-8"))
         rules_from_data(data)  # fail the training run on a bad pattern, not the live bot
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / RULES_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        save_json(self._model_storage, self._resource, RULES_FILE, data)
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> UrgencyDetector:
-        try:
-            with model_storage.read_from(resource) as directory:
-                data = json.loads((directory / RULES_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
+        data = load_json(model_storage, resource, RULES_FILE)
+        if data is None:
             logger.warning("no urgency rules in the model: urgent words will not be detected")
-            data = None
         return cls(config, model_storage, resource, data)
 
     def process(self, messages: list[Message]) -> list[Message]:

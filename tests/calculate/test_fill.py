@@ -134,7 +134,7 @@ def test_nothing_to_fill_from_no_entities(kind):
 
 def test_dates_and_months():
     assert parse_date("2025") == date(2025, 1, 1)
-    assert parse_date("2025-02", end_of_period=True) == date(2025, 2, 28)
+    assert parse_date("2025-02") == date(2025, 2, 1)
     assert parse_date("2025-02-30") is None
     assert parse_date("") is None
     assert months_between(date(2025, 3, 15), date(2026, 3, 14)) == 11
