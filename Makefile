@@ -11,12 +11,13 @@ PYTEST_ARGS ?=
 # Rasa must never phone home (telemetry, Sentry error reports): these machines reach no hub.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test setup model generate validate bench lock clean system-packages migrate
+.PHONY: help run test setup model generate validate bench lock clean system-packages migrate cluster cluster-packages
 
 help:
 	@echo "make run    - install, train if needed, start Rasa + actions + web chat on localhost"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - accuracy and latency benchmarks (prints figures)"
+	@echo "make cluster - the assistant as a cluster: PostgreSQL, Redis, nginx, 2 Rasa + 2 action servers"
 
 # --- installation -----------------------------------------------------------------
 $(STAMP): requirements.txt pyproject.toml
@@ -36,17 +37,25 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)
 
-# Debian packages the tests need: headless Chromium for the browser tests (Playwright drives
-# /usr/bin/chromium) with a CJK font so pages render Chinese as a worker's phone does, and
-# PostgreSQL, which the tests start and stop themselves (tests/pg.py) to run on both engines.
-TEST_PACKAGES := chromium fonts-noto-cjk postgresql
-system-packages:
-	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Debian packages: PostgreSQL, Redis and nginx for cluster mode (`make cluster`), which the
+# tests also start and stop themselves (bot/cluster/: both database engines, the fault tests),
+# plus headless Chromium for the browser tests (Playwright drives /usr/bin/chromium) with a CJK
+# font so pages render Chinese as a worker's phone does.
+CLUSTER_PACKAGES := postgresql redis-server nginx
+# docker-compose only parses deploy/docker-compose.yml (no Docker engine runs here).
+TEST_PACKAGES := chromium fonts-noto-cjk docker-compose $(CLUSTER_PACKAGES)
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages for the tests: $$missing"; \
+	  echo "installing Debian packages: $$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+system-packages:
+	$(call apt_install,$(TEST_PACKAGES))
+cluster-packages:
+	$(call apt_install,$(CLUSTER_PACKAGES))
 
 # --- model ----------------------------------------------------------------------
 generate: $(STAMP)
@@ -67,6 +76,11 @@ run: setup model migrate
 	@$(BIN)/niangjia urls
 	@echo "Press Ctrl-C to stop."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+# The same assistant as a cluster on loopback: PostgreSQL, Redis, nginx, 2 Rasa + 2 action
+# servers and the web app, data under var/cluster/ (README "Cluster mode", deploy/ for production).
+cluster: setup cluster-packages model
+	$(BIN)/niangjia cluster
 
 test: setup system-packages model
 	@mkdir -p var

@@ -7,6 +7,7 @@ from bot.config import load_settings
 from bot.knowledge.regions import Region, load_regions
 from bot.knowledge.topics import load_topics
 from bot.storage.db import Database
+from bot.storage.privacy import PrivacyService
 from bot.storage.services import ComplaintService, HandoffService
 from bot.urgency import UrgencyRule, load_rules
 
@@ -18,6 +19,10 @@ def database() -> Database:
 
 def complaint_service() -> ComplaintService:
     return ComplaintService(database())
+
+
+def privacy_service() -> PrivacyService:
+    return PrivacyService(database())
 
 
 def handoff_service() -> HandoffService:

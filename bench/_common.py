@@ -68,7 +68,7 @@ class RasaServer:
 
     def __enter__(self) -> "RasaServer":
         env = dict(os.environ, TRACKER_URL=f"sqlite:///{Path(self._tmp.name) / 'tracker.db'}",
-                   CALLBACK_URL="",
+                   CALLBACK_URL="", REDIS_URL="",
                    ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook",
                    TF_CPP_MIN_LOG_LEVEL="2")
         self._log = Path(self._tmp.name) / "rasa.log"

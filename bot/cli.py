@@ -8,7 +8,7 @@ import os
 import sys
 
 from bot.config import Settings, load_settings
-from bot import staff_cli
+from bot import logmask, privacy_cli, staff_cli
 from bot.channels.wechat_menu import menu_json
 from bot.knowledge.generate import write_training_data
 from bot.storage.errors import NiangjiaError
@@ -27,6 +27,7 @@ def _rasa_env(settings: Settings) -> dict[str, str]:
         TRACKER_URL=settings.tracker_url,
         DATABASE_URL=settings.database_url,
         CALLBACK_URL=settings.callback_url,
+        REDIS_URL=settings.redis_url,
         TF_CPP_MIN_LOG_LEVEL="2",
         SANIC_AUTO_EXTEND="false",
     )
@@ -66,7 +67,9 @@ def run_server(name: str, settings: Settings) -> None:
         argv = [
             python, "-m", "gunicorn", "--workers", str(settings.web_workers),
             "--bind", f"{settings.host}:{settings.web_port}",
-            "--access-logfile", "-", "bot.console:create_app()",
+            # The path without the query string: console filters may carry a name or a phone.
+            "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)s',
+            "bot.console:create_app()",
         ]
         _exec(argv, dict(os.environ), settings)
     else:
@@ -84,15 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("server", choices=["rasa", "actions", "web"])
     sub.add_parser("urls", help="print where the servers listen")
     sub.add_parser("wechat-menu", help="print the JSON for WeChat's menu API (data/knowledge/wechat_menu.yml)")
+    cluster = sub.add_parser("cluster", help="run the local cluster (PostgreSQL, Redis, nginx, 2+2 servers)")
+    cluster.add_argument("--rasa", type=int, default=2, help="Rasa servers")
+    cluster.add_argument("--actions", type=int, default=2, help="action servers")
     job = sub.add_parser("publish-job", help="run a publish-and-retrain job the console queued")
     job.add_argument("job_id", type=int)
     staff_cli.add_commands(sub)
+    privacy_cli.add_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     # Never phone home (Rasa telemetry and its Sentry error reports) unless asked to.
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    logmask.install()
     args = build_parser().parse_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -110,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         except NiangjiaError as exc:
             print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 2
+    elif args.command in privacy_cli.COMMANDS:
+        return privacy_cli.run(args, settings)
+    elif args.command == "cluster":
+        from bot.cluster.run import run as run_cluster
+
+        return run_cluster(settings, args.rasa, args.actions)
     elif args.command == "publish-job":
         from bot.teaching.job import run_job
 

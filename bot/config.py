@@ -51,6 +51,17 @@ class Settings:
     # A new model may score this much lower on tests/nlu than the live one and still go live
     # (0.01 = one point, ~5 of 490 sentences: the noise of retraining with one FAQ more).
     publish_max_drop: float = 0.01
+    # Cluster mode: Rasa's lock store, socket.io between Rasa servers and the per-sender rate
+    # limit share this Redis. Empty: one machine, all three kept in process memory.
+    redis_url: str = ""
+    # Per sender (worker) and channel: a burst of this many messages, refilled at this rate.
+    rate_limit_burst: int = 20
+    rate_limit_per_minute: int = 60
+    # Conversations whose last message is older than this are purged (`niangjia purge`); 0 keeps all.
+    retention_days: int = 365
+    # Where Rasa calls the custom actions; default: the action server on this host. In a cluster,
+    # a load balancer in front of several action servers.
+    action_endpoint_url: str = ""
 
     @property
     def rasa_url(self) -> str:
@@ -59,7 +70,7 @@ class Settings:
 
     @property
     def action_endpoint(self) -> str:
-        return f"http://{self.host}:{self.actions_port}/webhook"
+        return self.action_endpoint_url or f"http://{self.host}:{self.actions_port}/webhook"
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -104,6 +115,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rasa_servers=tuple(u.strip().rstrip("/") for u in env.get("RASA_SERVERS", "").split(",") if u.strip())
         or (f"http://{host}:{rasa_port}",),
         publish_max_drop=float(env.get("PUBLISH_MAX_DROP") or 0.01),
+        redis_url=env.get("REDIS_URL", ""),
+        rate_limit_burst=_int(env, "RATE_LIMIT_BURST", 20),
+        rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 60),
+        retention_days=_int(env, "RETENTION_DAYS", 365),
+        action_endpoint_url=env.get("ACTION_ENDPOINT_URL", ""),
     )
 
 

@@ -11,6 +11,10 @@ Rasa's ``PUT /model`` loads the model synchronously inside the request, which bl
 event loop for the whole load (~10 s measured by bench/retrain.py): every worker waits. Here
 the model is loaded in a worker thread; the old agent answers until the new one replaces it.
 
+Rasa's ``FailSafeTrackerStore`` answers a database outage by starting an empty conversation
+in memory; here :class:`bot.storage.tracker_store.StrictTrackerStore` replaces it, so the
+turn fails, the channel says so and the stored conversation is intact afterwards.
+
 Usage: ``python -m bot.rasa_server run …`` takes the arguments of ``rasa``.
 """
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections import OrderedDict
 from typing import Any
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.shared.core.events import SlotSet
 from rasa.shared.exceptions import RasaException
 
 logger = logging.getLogger(__name__)
@@ -50,7 +55,16 @@ async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, t
         response = await nlg.generate(FAILURE_RESPONSE, tracker, output_channel.name())
         if response is None:
             raise
-        return [create_bot_utterance(response)]
+        return [create_bot_utterance(response), *_unvalidated(self.name(), tracker)]
+
+
+def _unvalidated(action: str, tracker: Any) -> list:
+    """A form's validation could not run: drop the answer Rasa took for the requested slot, so the
+    form asks the same question again instead of moving on with an unchecked value."""
+    requested = tracker.get_slot("requested_slot")
+    if not action.startswith("validate_") or not requested:
+        return []
+    return [SlotSet(requested, None)]
 
 
 async def _load_agent_off_loop(model_path: str | None = None, model_server: Any = None,
@@ -80,10 +94,15 @@ _original_load_agent: Any = None
 
 
 def install() -> None:
-    """Idempotent: patch ``RemoteAction.run`` (custom actions, form validation) and the model loader."""
+    """Idempotent: patch ``RemoteAction.run`` (custom actions, form validation), the model loader
+    and the tracker store's wrapper."""
     global _original_load_agent
+    import rasa.core.agent
     import rasa.server
 
+    from bot.storage.tracker_store import StrictTrackerStore
+
+    rasa.core.agent.FailSafeTrackerStore = StrictTrackerStore  # type: ignore[misc]
     RemoteAction.run = _run_or_apologise  # type: ignore[method-assign]
     if rasa.server._load_agent is not _load_agent_off_loop:
         _original_load_agent = rasa.server._load_agent
@@ -91,6 +110,9 @@ def install() -> None:
 
 
 def main() -> None:
+    from bot import logmask
+
+    logmask.install()
     install()
     from rasa.__main__ import main as rasa_main
 

@@ -23,7 +23,8 @@ from bot.storage.db import Database
 from bot.storage.accounts import AccountService
 from bot.storage.services import HandoffService
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
-from tests.pg import PostgresServer
+from bot.cluster.postgres import PostgresServer
+from bot.cluster.processes import kill, terminate, wait_for  # noqa: F401 (wait_for: used by tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -39,21 +40,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    """Poll ``url`` until it answers 200, the process dies, or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before {url} answered")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
 @pytest.fixture(scope="session")
@@ -171,18 +157,10 @@ class Stack:
 
     def kill(self, name: str) -> None:
         """SIGKILL: the process gets no chance to finish what it is doing."""
-        proc = self.procs.pop(name)
-        proc.kill()
-        proc.wait(timeout=20)
+        kill(self.procs.pop(name))
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        terminate(self.procs.values(), timeout=20)
         self.procs.clear()
         for log in self._logs:
             log.close()

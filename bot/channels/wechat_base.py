@@ -33,6 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import problem_with, replies
+from bot.channels.ratelimit import limiter
 from bot.channels.wechat_api import WeChatApiClient, WeChatApiOutput
 from bot.channels.wechat_menu import click_payloads
 from bot.channels.wechat_text import choice, render
@@ -238,6 +239,8 @@ class WeChatStyleInput(InputChannel):
         text = turn.text
         if text is not None:
             problem = problem_with(text)
+            if problem is None and not await limiter().allow(f"{self.name()}:{sender_id}"):
+                problem = replies()["rate_limited"]
             if problem is not None:
                 turn, text = Turn(reply=problem), None
             else:

@@ -11,12 +11,14 @@ from datetime import timedelta
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from bot import logmask
 from bot.config import Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """App factory: build the Flask app for ``settings`` (default: from the environment)."""
     settings = settings or load_settings()
+    logmask.install()  # gunicorn's access log too: query strings may carry a phone number
     app = Flask(__name__)
     app.config.update(
         NIANGJIA_SETTINGS=settings,
