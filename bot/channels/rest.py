@@ -1,10 +1,13 @@
 """Rasa's REST and callback channels behind a guard.
 
 Before a message reaches the model the guard answers on its own: a body that is not a JSON
-object with string ``sender`` and ``message`` → 400; an empty or oversized message → the
+object with string ``sender`` and ``message`` (a sender with control characters or a lone
+surrogate, ``metadata`` that is not an object) → 400; an empty, oversized or unreadable
+(NUL, lone surrogate) message → the
 channel's reply (200, nothing processed); a sender over the rate limit → 429 with a reply
 saying the message was not processed. A client may not choose another channel's name
-(``input_channel``): replies of staff go to the channel the worker really used.
+(``input_channel``): replies of staff go to the channel the worker really used. A typed Rasa
+command ("/restart") is read as words: Rasa would otherwise end a handoff's pause.
 
 When handling a message fails (the tracker store's database or the lock store's Redis is
 down) the worker gets ``system_busy`` instead of an empty answer, and the log names the
@@ -12,6 +15,7 @@ error without the worker's text (Rasa's own handler would log the text at error 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -23,7 +27,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import problem_with, replies
+from bot.channels.common import as_words, clean, problem_with, replies
 from bot.channels.ratelimit import limiter
 
 logger = logging.getLogger(__name__)
@@ -38,6 +42,9 @@ def guard_turns(on_new_message: OnNewMessage) -> OnNewMessage:
     async def guarded(message: UserMessage) -> None:
         try:
             await on_new_message(message)
+        except asyncio.CancelledError:
+            # The client went away (timeout). Rasa's REST handler would log the text at error level.
+            logger.warning("%s turn cancelled: the client stopped waiting", message.input_channel)
         except Exception as exc:  # noqa: BLE001 - the worker must hear that nothing happened
             logger.error("%s turn failed: %s: %s", message.input_channel, type(exc).__name__,
                          str(exc).splitlines()[0][:200] if str(exc) else "")
@@ -59,12 +66,12 @@ class _Guard:
             body = request.json
         except SanicException:
             body = None
-        sender = body.get("sender") if isinstance(body, dict) else None
-        text = body.get("message") if isinstance(body, dict) else None
-        if (not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS
-                or not (text is None or isinstance(text, str))):
+        if not _well_formed(body):
             return response.json({"error": "bad_request", "message": replies()["bad_request"]}, status=400)
+        sender, text = body["sender"], body.get("message")
         body.pop("input_channel", None)
+        if isinstance(text, str):
+            body["message"] = as_words(text)
         problem = problem_with(text)
         if problem is not None:
             return response.json([{"recipient_id": sender, "text": problem}])
@@ -72,6 +79,16 @@ class _Guard:
             logger.warning("%s: sender over the rate limit", self.channel)
             return response.json([{"recipient_id": sender, "text": replies()["rate_limited"]}], status=429)
         return None
+
+
+def _well_formed(body: object) -> bool:
+    """A JSON object; ``sender`` a short clean string; ``message`` a string or absent;
+    ``metadata`` an object or absent."""
+    if not isinstance(body, dict):
+        return False
+    sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+    return (isinstance(sender, str) and bool(sender.strip()) and len(sender) <= MAX_SENDER_CHARS and clean(sender)
+            and (text is None or isinstance(text, str)) and (metadata is None or isinstance(metadata, dict)))
 
 
 def _guarded_blueprint(blueprint: Blueprint, channel: str) -> Blueprint:

@@ -24,7 +24,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot.channels.common import problem_with, replies
+from bot.channels.common import as_words, problem_with, replies
 from bot.channels.ratelimit import limiter
 from bot.channels.rest import guard_turns
 
@@ -66,7 +66,7 @@ class WebChatInput(SocketIOInput):
             if problem is None and not await limiter().allow(f"socketio:{room or sid}"):
                 problem = replies()["rate_limited"]
             if problem is None:
-                await parent_handler(sid, data)
+                await parent_handler(sid, {**data, "message": as_words(text)})
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
             await output.send_text_message(room or sid, problem)

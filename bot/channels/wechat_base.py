@@ -32,7 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import problem_with, replies
+from bot.channels.common import as_words, problem_with, replies
 from bot.channels.ratelimit import limiter
 from bot.channels.wechat_api import WeChatApiClient, WeChatApiOutput
 from bot.channels.wechat_menu import click_payloads
@@ -217,7 +217,7 @@ class WeChatStyleInput(InputChannel):
 
     def check_timestamp(self, args: dict[str, str]) -> None:
         stamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
-        if not stamp.isdigit() or not nonce:
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or not nonce:
             raise RequestRefused(403, "missing timestamp or nonce")
         if abs(time.time() - int(stamp)) > MAX_CLOCK_SKEW_SECONDS:
             raise RequestRefused(403, "stale timestamp")
@@ -245,7 +245,7 @@ class WeChatStyleInput(InputChannel):
                 turn, text = Turn(reply=problem), None
             else:
                 menu = await asyncio.to_thread(store.menu, sender_id)
-                text = choice(text, menu) or text
+                text = choice(text, menu) or as_words(text)
         if turn.reply is not None:
             await asyncio.to_thread(store.finish_message, self.name(), key, InboxState.PASSIVE, turn.reply)
             return self.reply_xml(message, turn.reply)

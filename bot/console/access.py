@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timezone
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
@@ -40,11 +41,15 @@ class ConsoleUser(UserMixin):
     role: Role
     org_unit_id: int | None
     unit_name: str | None
+    # Epoch seconds; a session that logged in before this is over (see StaffUser.sessions_valid_after).
+    sessions_valid_after: float = 0.0
 
     @classmethod
     def of(cls, user: StaffUser) -> "ConsoleUser":
+        valid_after = user.sessions_valid_after
         return cls(user.id, user.username, user.display_name, Role(user.role), user.org_unit_id,
-                   user.org_unit.name if user.org_unit else None)
+                   user.org_unit.name if user.org_unit else None,
+                   valid_after.replace(tzinfo=timezone.utc).timestamp() if valid_after else 0.0)
 
     def get_id(self) -> str:
         return str(self.id)
@@ -96,7 +101,8 @@ def _gate():  # type: ignore[no-untyped-def]
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    if time.time() - session.get("login_at", 0) > MAX_SESSION_SECONDS:
+    login_at = session.get("login_at", 0)
+    if time.time() - login_at > MAX_SESSION_SECONDS or login_at <= current_user.sessions_valid_after:
         logout_user()
         session.clear()
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
@@ -153,6 +159,10 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @requires(Role.STAFF)
 def logout():  # type: ignore[no-untyped-def]
+    try:
+        services().accounts.end_sessions(current_user.id)  # a copy of the cookie stops working too
+    except StorageUnavailable:
+        logger.error("console logout: sessions not ended on the server (database unavailable)")
     logout_user()
     session.clear()
     flash(say("logged_out"), "info")
@@ -169,7 +179,8 @@ def _safe_next(target: str | None) -> str:
     """Only paths inside the console: never an open redirect to another site."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/console") and "//" not in target:
+        if (not parts.scheme and not parts.netloc and target.startswith("/console") and "//" not in target
+                and target.isprintable()):
             return target
     return url_for("handoffs.queue")
 

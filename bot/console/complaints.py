@@ -95,12 +95,16 @@ def _filters(form: FilterForm) -> ComplaintFilter:
     return ComplaintFilter(status=value(form.status), topic=value(form.topic),
                            employer=value(form.employer), region=value(form.region),
                            created_from=_day_start(start) if start else None,
-                           created_before=_day_start(end + timedelta(days=1)) if end else None)
+                           created_before=_day_start(end, days_after=1) if end else None)
 
 
-def _day_start(day: date) -> datetime:
-    """Midnight of a Beijing day, in the naive UTC the database stores."""
-    return datetime.combine(day, time()) - CHINA_TIME
+def _day_start(day: date, days_after: int = 0) -> datetime | None:
+    """Midnight of a Beijing day (plus ``days_after``), in the naive UTC the database stores;
+    None for a day at the end of the calendar (0001-01-01, 9999-12-31: no bound at all)."""
+    try:
+        return datetime.combine(day, time()) + timedelta(days=days_after) - CHINA_TIME
+    except OverflowError:
+        return None
 
 
 def _row(c: Complaint) -> dict:
@@ -258,6 +262,8 @@ def _cell(name: str, value: object) -> str:
         text = say("complaint_consent_yes" if value else "complaint_consent_no")
     else:
         text = "" if value is None else str(value)
+    # Control characters (a NUL typed into a chat) would break the CSV writer and the sheet.
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
     return formula_safe(text)
 
 

@@ -126,7 +126,7 @@ def _message_id(message_id: int) -> int:
 @requires(Role.STAFF)
 def faq_new():  # type: ignore[no-untyped-def]
     source = request.args.get("from", type=int)
-    message = _teaching().message(_message_id(source)) if source else None
+    message = _teaching().message(_message_id(source)) if source is not None else None
     form = FaqForm()
     if form.validate_on_submit():
         entry = _teaching().create_faq(form.title.data, form.questions.data.splitlines(), form.answer.data,

@@ -179,7 +179,15 @@ class AccountService:
             user = self._user(session, username)
             user.password_hash = _hash(password)
             user.failed_logins, user.locked_until = 0, None
+            user.sessions_valid_after = self.clock()  # a new password ends every open session
             AuditRepository(session).record(actor, "staff.password_set", "staff_user", username)
+
+    def end_sessions(self, user_id: int) -> None:
+        """Every console session of this account started until now is over (logout)."""
+        with self.db.transaction() as session:
+            user = session.get(StaffUser, user_id)
+            if user is not None:
+                user.sessions_valid_after = self.clock()
 
     def authenticate(self, username: str, password: str) -> StaffUser:
         """The account, if the password is right and it is neither locked nor disabled.

@@ -96,6 +96,9 @@ class StaffUser(Base):
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime())
     last_login_at = Column(DateTime())
+    # Console sessions started before this are over (logout, password change): the session
+    # cookie is signed, not stored, so a copied cookie would otherwise live on.
+    sessions_valid_after = Column(DateTime())
     created_at = Column(DateTime(), nullable=False, default=utcnow)
 
     org_unit = relationship(OrgUnit, lazy="joined")

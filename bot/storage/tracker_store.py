@@ -6,7 +6,10 @@ Three changes to Rasa's ``SQLTrackerStore``:
 - connections are checked before use (``pool_pre_ping``), so after a database restart
   the first turns do not fail on dead pooled connections;
 - a worker's "delete my data" (``action_forget_me`` sets the slot ``forget_me``) deletes
-  every stored event of that conversation instead of saving the turn.
+  every stored event of that conversation instead of saving the turn;
+- a ``ValueError`` inside a session (a text the database cannot take) fails the turn: Rasa's
+  own ``session_scope`` reads any ``ValueError`` as "PostgreSQL schema missing" and exits the
+  whole server.
 
 Rasa wraps every tracker store in ``FailSafeTrackerStore``, which on a database error
 silently starts an empty conversation in memory: the worker's form and history vanish and
@@ -17,14 +20,17 @@ processed, try again) and the conversation is intact when the database is back.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
+from rasa.core.tracker_store import (FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs,
+                                     ensure_schema_exists)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from bot.storage.privacy import FORGET_SLOT
 
@@ -46,6 +52,15 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **create_engine_kwargs(engine_url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        session = self.sessionmaker()
+        try:
+            ensure_schema_exists(session)
+            yield session
+        finally:
+            session.close()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if tracker.get_slot(FORGET_SLOT):
