@@ -13,6 +13,7 @@ import uuid
 
 from bot.channels.common import replies
 from bot.cluster.cluster import Cluster
+from bot.cluster.processes import wait_for
 from tests.cluster.traffic import Traffic, complaint, count_check
 
 
@@ -108,6 +109,8 @@ def test_killing_action_servers_mid_form(healthy: Cluster):
     failed = traffic.say(worker, complaint(4)[4])
     assert failed.status == 200 and "没有完成" in "".join(failed.replies), failed
     healthy.start_process("actions-1")
+    # nginx tries a failed server again after fail_timeout (5 s): until then, still "not done".
+    wait_for(f"http://127.0.0.1:{healthy.layout.actions_port}/health", 30)
     assert "多少名职工" in "".join(traffic.say(worker, complaint(4)[4]).replies)
     for message in complaint(4)[5:]:
         traffic.say(worker, message)
