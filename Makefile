@@ -93,6 +93,7 @@ bench: setup model
 	$(PY) bench/complaints_load.py
 	$(PY) bench/wechat_load.py
 	$(PY) bench/retrain.py
+	$(PY) bench/load.py
 
 # Regenerate the pinned lock from requirements.in in a throw-away venv.
 lock:

@@ -3,9 +3,8 @@
 Before a message reaches the model the guard answers on its own: a body that is not a JSON
 object with string ``sender`` and ``message`` (a sender with control characters or a lone
 surrogate, ``metadata`` that is not an object) → 400; an empty, oversized or unreadable
-(NUL, lone surrogate) message → the
-channel's reply (200, nothing processed); a sender over the rate limit → 429 with a reply
-saying the message was not processed. A client may not choose another channel's name
+(NUL, lone surrogate) message → the channel's reply (200, nothing processed); a sender over
+the rate limit → 429 with a reply saying the message was not processed. A client may not choose another channel's name
 (``input_channel``): replies of staff go to the channel the worker really used. A typed Rasa
 command ("/restart") is read as words: Rasa would otherwise end a handoff's pause.
 
