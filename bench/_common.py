@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,7 @@ from pathlib import Path
 import requests
 import yaml
 
+from bot.cluster.processes import free_port
 from bot.config import load_settings
 from bot.knowledge.generate import write_training_data
 from bot.nlu_data import load_nlu_examples  # noqa: F401 (used by the benchmarks)
@@ -32,11 +32,6 @@ def load_real_questions() -> list[tuple[str, str]]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(r["text"], r["topic"]) for r in rows]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def train(config: Path, out_dir: Path, name: str) -> tuple[Path, float]:

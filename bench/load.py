@@ -38,6 +38,7 @@ from sqlalchemy import column, create_engine, select, table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench._common import Assistant, project_model  # noqa: E402
+from bot.channels.common import replies  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 
 TICKET = re.compile(r"NJ-\d{8}-[2-9A-HJKMNP-Z]{5}")
@@ -49,12 +50,8 @@ Step = tuple[str, "str | None"]
 def failure_texts() -> dict[str, str]:
     """Replies that mean the turn failed: utter_action_failed, and the channel's system_busy."""
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    texts = {"action_failed": domain["responses"]["utter_action_failed"][0]["text"]}
-    replies = ROOT / "bot" / "channels" / "replies.yml"
-    busy = yaml.safe_load(replies.read_text(encoding="utf-8")).get("system_busy") if replies.exists() else None
-    if busy:
-        texts["system_busy"] = busy
-    return texts
+    return {"action_failed": domain["responses"]["utter_action_failed"][0]["text"],
+            "system_busy": replies()["system_busy"]}
 
 
 class Scripts:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -24,7 +24,7 @@ from bot.storage.accounts import AccountService
 from bot.storage.services import HandoffService
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
 from bot.cluster.postgres import PostgresServer
-from bot.cluster.processes import kill, terminate, wait_for  # noqa: F401 (wait_for: used by tests)
+from bot.cluster.processes import free_port, kill, terminate, wait_for  # noqa: F401 (re-exported to tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -35,11 +35,6 @@ WECOM = {"token": "wecom-test-token", "corp_id": "ww5e1f0c0ffee00002", "agent_id
 BIN = Path(sys.executable).parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # never phone home from tests
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -164,6 +159,17 @@ class Stack:
         self.procs.clear()
         for log in self._logs:
             log.close()
+
+    def events(self, sender: str) -> list[dict]:
+        """Every event Rasa stored for ``sender`` (its HTTP API, all sessions)."""
+        response = requests.get(f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker",
+                                params={"token": self.token}, timeout=30)
+        response.raise_for_status()
+        return response.json()["events"]
+
+    def user_texts(self, sender: str) -> list[str]:
+        """What Rasa recorded as ``sender``'s messages."""
+        return [e.get("text") for e in self.events(sender) if e.get("event") == "user"]
 
     def say(self, sender: str, text: str) -> list[str]:
         """A worker's message over the REST channel; the bot's replies."""

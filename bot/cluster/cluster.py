@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -21,18 +20,13 @@ from pathlib import Path
 
 from bot.cluster.nginx import Nginx, render
 from bot.cluster.postgres import PostgresServer
-from bot.cluster.processes import kill, terminate, wait_for
+from bot.cluster.processes import free_port, kill, terminate, wait_for
 from bot.cluster.redis import RedisServer
 from bot.config import PROJECT_ROOT, load_settings
 
 logger = logging.getLogger(__name__)
 BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)

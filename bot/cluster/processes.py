@@ -1,11 +1,19 @@
 """Starting and stopping server processes: shared by the local cluster and the test stacks."""
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from typing import Iterable
 
 import requests
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:

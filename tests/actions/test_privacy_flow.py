@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 
-import requests
 from sqlalchemy import select
 
 from bot.storage.db import Database
@@ -11,12 +10,6 @@ from bot.storage.models import AuditEntry, Complaint
 from bot.storage.privacy import erased_text
 from tests.actions.test_complaint_flow import TICKET, fill_until_summary, joined
 from tests.conftest import Stack
-
-
-def user_texts(stack: Stack, sender: str) -> list[str]:
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
-                           params={"token": stack.token}, timeout=30).json()
-    return [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
 
 
 def complaint(stack: Stack, ticket: str) -> Complaint:
@@ -37,7 +30,7 @@ def test_a_confirmed_request_erases_the_conversation_and_the_personal_fields(sta
     assert "确定要删除吗" in asked and "无法恢复" in asked
     assert "已删除" in joined(stack.say(sender, "/affirm"))
 
-    assert user_texts(stack, sender) == []  # the whole conversation is gone from the tracker store
+    assert stack.user_texts(sender) == []  # the whole conversation is gone from the tracker store
     erased = complaint(stack, ticket)
     assert erased.phone is None and erased.description == erased_text() and erased.sender_id != sender
     assert erased.employer == "宏达电子厂"  # the union's record of the case stays
@@ -57,4 +50,4 @@ def test_saying_no_keeps_everything(stack: Stack):
     stack.say(sender, "加班费怎么算")
     assert "确定要删除吗" in joined(stack.say(sender, "删除我的数据"))
     assert "没有删除" in joined(stack.say(sender, "/deny"))
-    assert user_texts(stack, sender)[:2] == ["加班费怎么算", "删除我的数据"]
+    assert stack.user_texts(sender)[:2] == ["加班费怎么算", "删除我的数据"]

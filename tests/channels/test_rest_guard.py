@@ -14,12 +14,6 @@ def post(stack: Stack, body: object = None, data: bytes | None = None) -> reques
                          headers=None if data is None else {"Content-Type": "application/json"})
 
 
-def user_texts(stack: Stack, sender: str) -> list[str]:
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
-                           params={"token": stack.token}, timeout=30).json()
-    return [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
-
-
 def test_malformed_requests_get_a_400_that_says_what_is_expected(servers: Stack):
     for body in (None, [1, 2], {"message": "你好"}, {"sender": 5, "message": "你好"},
                  {"sender": "a" * 500, "message": "你好"}, {"sender": "x", "message": {"text": "你好"}}):
@@ -35,7 +29,7 @@ def test_empty_and_oversized_messages_are_answered_without_reaching_the_model(se
     assert post(servers, {"sender": sender, "message": "   "}).json()[0]["text"] == replies()["empty_message"]
     too_long = post(servers, {"sender": sender, "message": "欠薪" * 1500}).json()
     assert too_long[0]["text"] == replies()["message_too_long"]
-    assert user_texts(servers, sender) == []
+    assert servers.user_texts(sender) == []
 
 
 def test_a_sender_over_the_limit_is_told_to_slow_down_and_nothing_else_is_lost(servers: Stack):
@@ -45,7 +39,7 @@ def test_a_sender_over_the_limit_is_told_to_slow_down_and_nothing_else_is_lost(s
     assert limited, "30 messages in a few seconds should exceed the burst of 20"
     assert limited[0].json()[0]["text"] == replies()["rate_limited"]
     answered = [f"第{i}个问题：加班费怎么算" for i, r in enumerate(statuses) if r.status_code == 200]
-    assert user_texts(servers, sender) == answered  # every answered message stored once, none of the refused
+    assert servers.user_texts(sender) == answered  # every answered message stored once, none of the refused
     assert post(servers, {"sender": other, "message": "年假有几天"}).status_code == 200
 
 

@@ -123,13 +123,3 @@ def live(servers: Stack) -> Iterator[Stack]:
     yield servers
     if not revive(servers):
         pytest.fail(f"the Rasa server died during this test and was restarted (see {servers.logs / 'rasa.log'})")
-
-
-def user_texts(stack: Stack, sender: str) -> list[str]:
-    """What Rasa recorded as ``sender``'s messages (its HTTP API, all sessions)."""
-    from urllib.parse import quote
-
-    response = requests.get(f"{stack.rasa_url}/conversations/{quote(sender, safe='')}/tracker",
-                            params={"token": stack.token}, timeout=30)
-    response.raise_for_status()
-    return [e.get("text") for e in response.json()["events"] if e["event"] == "user"]

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from bot.channels.common import MAX_MESSAGE_CHARS, replies
 from tests.conftest import Stack
 from tests.fuzz.conftest import (fuzz, hostile_text, injection_text, rasa_alive, revive, short_text,
-                                 unicode_text, user_texts)
+                                 unicode_text)
 
 CLEAN_REFUSALS = (400, 413, 429)
 
@@ -111,13 +111,13 @@ def test_hostile_text_is_answered_once_or_cleanly_refused(live: Stack, text: str
     assert response.status_code in (200, *CLEAN_REFUSALS), (response.status_code, response.text[:300])
     if response.status_code != 200:
         assert _readable(response).strip()
-        assert user_texts(live, sender) == []
+        assert live.user_texts(sender) == []
         return
     answers = response.json()
     assert all(a.get("recipient_id") == sender for a in answers)
     if not text.strip().startswith("/"):  # "/intent" texts: see test_typing_a_rasa_command_gets_an_answer
         assert any((a.get("text") or "").strip() or a.get("buttons") or a.get("image") for a in answers)
-    recorded = user_texts(live, sender)
+    recorded = live.user_texts(sender)
     if not text.strip():
         assert [a["text"] for a in answers] == [replies()["empty_message"]] and recorded == []
     elif len(text) > MAX_MESSAGE_CHARS:

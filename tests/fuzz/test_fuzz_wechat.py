@@ -35,7 +35,7 @@ from bot.storage.models import ChannelInbox, ChannelUser
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
 from tests.conftest import WECHAT, WECOM, Stack
 from tests.fuzz.conftest import (emoji_text, fuzz, hostile_text, injection_text, short_text, shown, unicode_text,
-                                 user_texts, xml_safe)
+                                 xml_safe)
 
 KINDS = ["wechat", "wecom"]
 
@@ -167,7 +167,7 @@ def test_forged_signatures_are_refused_and_nothing_is_stored(live: Stack, db: Da
     assert response.status_code == 403, (forgery, response.status_code, response.text[:200])
     _refused(response)
     assert _stored(db) == before
-    assert user_texts(live, _sender(kind, openid)) == []
+    assert live.user_texts(_sender(kind, openid)) == []
 
 
 @fuzz(0.6)
@@ -209,13 +209,13 @@ def test_signed_text_gets_a_sane_answer_and_reaches_the_model_once(live: Stack, 
     response = _raw(sim, params, body)
     if len(body) > MAX_BODY_BYTES:
         assert response.status_code == 413
-        assert user_texts(live, _sender(kind, openid)) == []
+        assert live.user_texts(_sender(kind, openid)) == []
         return
     assert response.status_code == 200, (response.status_code, response.text[:300])
     answer = _answer(sim, fake_wechat_api, openid, response)
     assert answer.strip(), "a worker's message got no answer"
     assert answer not in (replies()["wechat_error"], replies()["wechat_storage_down"]), answer
-    recorded = user_texts(live, _sender(kind, openid))
+    recorded = live.user_texts(_sender(kind, openid))
     delivered = shown(text)
     if not delivered:
         assert (answer, recorded) == (replies()["empty_message"], [])
@@ -244,7 +244,7 @@ def test_a_replayed_message_is_processed_once(live: Stack, fake_wechat_api: Fake
     assert len({sim.reply_text(r.text) for r in (first, replayed, resigned)}) == 1
     _answer(sim, fake_wechat_api, openid, first)
     expected = [] if len(shown(text)) > MAX_MESSAGE_CHARS else [shown(text)]
-    assert user_texts(live, _sender(kind, openid)) == expected
+    assert live.user_texts(_sender(kind, openid)) == expected
 
 
 # -- old (or future) timestamps ------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_a_stale_timestamp_is_refused(live: Stack, db: Database, kind: str, skew
     assert response.status_code == 403, (response.status_code, response.text[:200])
     _refused(response)
     assert _stored(db) == before
-    assert user_texts(live, _sender(kind, openid)) == []
+    assert live.user_texts(_sender(kind, openid)) == []
 
 
 # -- XML attacks -------------------------------------------------------------------------------------------
@@ -308,4 +308,4 @@ def test_dtds_and_entities_are_refused_unread(live: Stack, db: Database, fake_we
     assert time.monotonic() - started < 5, "the parser took too long: an entity was expanded"
     assert "root:" not in response.text and "lol" not in response.text and "张三" not in response.text
     assert _stored(db) == before
-    assert user_texts(live, _sender(kind, openid)) == []
+    assert live.user_texts(_sender(kind, openid)) == []
