@@ -51,45 +51,64 @@ def project_model() -> Path:
     return ensure_model(load_settings())
 
 
+def _start(argv: list[str], env: dict[str, str], log: Path, health: str) -> subprocess.Popen:
+    """Start one server and wait until ``health`` answers (4 minutes at most)."""
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise RuntimeError(f"{argv[2:4]} exited during start-up:\n{tail}")
+        try:
+            if requests.get(health, timeout=2).ok:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    proc.terminate()
+    raise TimeoutError(f"{argv[2:4]} did not start; see {log}")
+
+
 class RasaServer:
-    """A real `rasa run` on a free port with the SQL tracker store, as in production."""
+    """A given model on a real Rasa server (our launcher, SQL tracker store) and action server,
+    as in production, on free ports and a temporary var/ (SQLite)."""
 
     def __init__(self, model: Path) -> None:
         self.model = model
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = tempfile.TemporaryDirectory(prefix="niangjia-bench-")
-        self._proc: subprocess.Popen | None = None
+        self._procs: list[subprocess.Popen] = []
 
     def __enter__(self) -> "RasaServer":
-        env = dict(os.environ, TRACKER_URL=f"sqlite:///{Path(self._tmp.name) / 'tracker.db'}",
-                   CALLBACK_URL="", REDIS_URL="",
-                   ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook",
-                   TF_CPP_MIN_LOG_LEVEL="2")
-        self._log = Path(self._tmp.name) / "rasa.log"
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "rasa", "run", "--model", str(self.model), "--port", str(self.port),
-             "--interface", "127.0.0.1", "--credentials", "credentials.yml",
-             "--endpoints", "endpoints.yml", "--quiet"],
-            cwd=ROOT, env=env, stdout=self._log.open("wb"), stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                tail = self._log.read_text(encoding="utf-8", errors="replace")[-3000:]
-                raise RuntimeError(f"rasa server exited during start-up:\n{tail}")
-            try:
-                if requests.get(f"{self.url}/", timeout=2).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.5)
-        raise TimeoutError("rasa server did not start")
+        var = Path(self._tmp.name)
+        actions_port = free_port()
+        env = dict(os.environ, **load_settings().channel_env, NIANGJIA_VAR_DIR=str(var),
+                   ACTIONS_PORT=str(actions_port), TRACKER_URL=f"sqlite:///{var / 'tracker.db'}",
+                   CALLBACK_URL="", REDIS_URL="", TF_CPP_MIN_LOG_LEVEL="2", SANIC_AUTO_EXTEND="false",
+                   ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook")
+        rasa = [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(self.model),
+                "--port", str(self.port), "--interface", "127.0.0.1", "--credentials", "credentials.yml",
+                "--endpoints", "endpoints.yml", "--quiet"]
+        try:
+            self._procs.append(_start([sys.executable, "-m", "bot.cli", "run", "actions"], env,
+                                      var / "actions.log", f"http://127.0.0.1:{actions_port}/health"))
+            self._procs.append(_start(rasa, env, var / "rasa.log", f"{self.url}/"))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            self._proc.wait(timeout=30)
+        _stop(self._procs)
         self._tmp.cleanup()
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=30)
 
 
 def quiet_rasa_logs() -> None:
@@ -117,25 +136,17 @@ class Assistant:
         self._procs: list[subprocess.Popen] = []
 
     def __enter__(self) -> "Assistant":
-        for name, health in (("actions", f"http://127.0.0.1:{self.env['ACTIONS_PORT']}/health"),
-                             ("rasa", f"{self.rasa_url}/status?token=bench-token")):
-            log = (Path(self._tmp.name) / f"{name}.log").open("wb")
-            self._procs.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "run", name], cwd=ROOT,
-                                                env=self.env, stdout=log, stderr=subprocess.STDOUT))
-            deadline = time.monotonic() + 240
-            while True:
-                if self._procs[-1].poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start; see {log.name}")
-                try:
-                    if requests.get(health, timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.5)
+        var = Path(self._tmp.name)
+        try:
+            for name, health in (("actions", f"http://127.0.0.1:{self.env['ACTIONS_PORT']}/health"),
+                                 ("rasa", f"{self.rasa_url}/status?token=bench-token")):
+                self._procs.append(_start([sys.executable, "-m", "bot.cli", "run", name], self.env,
+                                          var / f"{name}.log", health))
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for proc in self._procs:
-            proc.terminate()
-        for proc in self._procs:
-            proc.wait(timeout=30)
+        _stop(self._procs)
         self._tmp.cleanup()
