@@ -19,8 +19,9 @@ import yaml
 
 logger = logging.getLogger(__name__)
 
-# Components that train with epochs, each printing one tqdm bar.
-_EPOCH_COMPONENTS = {"DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy"}
+# Components that train with epochs, each printing one tqdm bar (ours by their class name).
+_EPOCH_COMPONENTS = {"DIETClassifier", "ResponseSelector", "RetrievalOnlyResponseSelector", "TEDPolicy",
+                     "UnexpecTEDIntentPolicy"}
 _EPOCHS = re.compile(rb"Epochs:\s+(\d{1,3})%")
 NICENESS = "10"
 
@@ -47,7 +48,7 @@ class EpochProgress:
 def count_epoch_components(config_path: Path) -> int:
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
     steps = (config.get("pipeline") or []) + (config.get("policies") or [])
-    return sum(1 for step in steps if str(step.get("name")) in _EPOCH_COMPONENTS)
+    return sum(1 for step in steps if str(step.get("name")).rsplit(".", 1)[-1] in _EPOCH_COMPONENTS)
 
 
 def train_command(models_dir: Path, name: str) -> list[str]:

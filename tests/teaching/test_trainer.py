@@ -29,7 +29,7 @@ def test_two_bars_fold_into_one_rising_percentage():
 
 
 def test_the_project_config_has_two_epoch_components():
-    assert count_epoch_components(ROOT / "config.yml") == 2  # DIETClassifier + ResponseSelector
+    assert count_epoch_components(ROOT / "config.yml") == 2  # DIETClassifier + RetrievalOnlyResponseSelector
 
 
 @pytest.fixture
