@@ -107,7 +107,7 @@ class ActionCalculate(Action):
         updates = fill(kind, entities, requested=None, current=values, today=china_today())
         if not updates and intent == kind.topic:  # the rule, and an offer to calculate
             utter_after_rule(dispatcher, domain, kind.topic, f"utter_calc_offer_{kind.value}")
-            return []
+            return [SlotSet(Slot.KIND, kind.value)]  # "我在这干了两年" next: numbers for this offer
         values.update(updates)
         rule_first = kind.topic if intent == kind.topic else None  # "…一年多没签合同，怎么办"
         return self._calculate_or_ask(dispatcher, tracker, kind, values, domain, rule_first)
@@ -185,26 +185,32 @@ class ValidateCalcForm(FormValidationAction):
         today = china_today()
         entities = entities or bare_answer(requested, tracker.latest_message.get("text") or "", today)
         updates = fill(kind, entities, requested=requested, current=_values(tracker), today=today)
+        if requested is None:
+            return _set(updates)  # the form is starting: nothing was asked yet, so nothing went unanswered
+        if requested not in updates and _asks_another_topic(tracker, kind):
+            # "一年能休几天年假" while the wage is asked: a new question, not a correction of the months
+            return [SlotSet(Slot.KIND, None), SlotSet("requested_slot", None)]
         if updates:
             return _set(updates)
-        if requested is None:
-            return []  # the form is starting: nothing was asked yet, so nothing went unanswered
         return self._nothing_extracted(dispatcher, tracker, kind)
 
     def _nothing_extracted(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                            kind: Kind) -> list[EventType]:
-        intent = latest_intent(tracker)
-        if intent in PASS_THROUGH:
+        if latest_intent(tracker) in PASS_THROUGH:
             return []  # rejected: the rules for these intents take over
-        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
-        if intent in services.topic_titles() and intent != kind.topic and confidence >= SWITCH_CONFIDENCE:
-            return [SlotSet(Slot.KIND, None), SlotSet("requested_slot", None)]  # a new question
         retries = int(tracker.get_slot(RETRIES) or 0) + 1
         if retries > MAX_RETRIES:
             dispatcher.utter_message(response="utter_calc_given_up")
             return [SlotSet(Slot.KIND, None), SlotSet(RETRIES, 0), SlotSet("requested_slot", None)]
         dispatcher.utter_message(response="utter_calc_not_understood")
         return [SlotSet(RETRIES, retries)]
+
+
+def _asks_another_topic(tracker: Tracker, kind: Kind) -> bool:
+    """The message is confidently about another rights topic than this calculation's."""
+    intent = latest_intent(tracker)
+    confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
+    return intent in services.topic_titles() and intent != kind.topic and confidence >= SWITCH_CONFIDENCE
 
 
 class ActionStopCalculation(Action):

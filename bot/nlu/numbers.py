@@ -97,6 +97,10 @@ _RATE_BEFORE = re.compile(r"(?:每|[\d千万百元块kKwW]多?)$")
 _RATE_AFTER = re.compile(r"[才就只有能可以大概差不多约也都要得给拿发挣赚赔交休息加班工作干上的资是共了薪]{0,5}?"
                          r"(?:\d{2,}|\d+(?:\.\d+)?(?:小时|个|天|次|块|元|[kKwW百千万])"
                          r"|[一二两三四五六七八九十]*[十百千万]|[一二两三四五六七八九十]+(?:个|天|次|块|元))")
+# "一年能休几天", "一个月有多少天假": how many per year or month, not how long the worker has worked
+# (unless the worker says so first: "干了一年能休几天").
+_PER_PERIOD_QUESTION = re.compile(r"[能可以有休请放给]{0,4}(?:几|多少)个?[天次]")
+_SERVICE_BEFORE = re.compile(r"(?:干|做|工作|上班|入职|满|待)了?$")
 _ADJACENT = re.compile(r"[一二两俩三四五六七八九][一二两俩三四五六七八九\d]|\d[一二两俩三四五六七八九]")
 _CN_UNIT = re.compile(r"[十百千万亿]")
 _BIG_UNIT = re.compile(r"[千万亿]")
@@ -144,8 +148,9 @@ def _durations(text: str, today: date) -> list[_Cand]:
             out.append((DATE, m.start(), m.end(), months_ago(today, months) if months else None))
             continue
         simple = not (m["ymod"] or m["yhalf"] or m["ymod2"] or m["m"] or m["momod"] or m["momod2"])
-        if months and simple and (m["y"] or m["mo"]) in _ONES and _is_rate(text, m.start(), m.end()):
-            months = None  # "一个月3000", "3000一个月": a rate, not how long
+        if months and simple and (m["y"] or m["mo"]) in _ONES and (
+                _is_rate(text, m.start(), m.end()) or _asks_per_period(text, m.start(), m.end())):
+            months = None  # "一个月3000", "3000一个月", "一年能休几天": a rate, not how long
         if m["lo"]:
             low = _num(m["lo"])
             out.append((DURATION, m.start("lo"), m.end("lo"), _out(low * unit) if low and months else None))
@@ -286,6 +291,10 @@ def _first_start(m: re.Match[str], groups: tuple[str, ...]) -> int:
 
 def _is_rate(text: str, start: int, end: int) -> bool:
     return bool(_RATE_BEFORE.search(text, max(0, start - 2), start) or _RATE_AFTER.match(text, end))
+
+
+def _asks_per_period(text: str, start: int, end: int) -> bool:
+    return bool(_PER_PERIOD_QUESTION.match(text, end)) and not _SERVICE_BEFORE.search(text, max(0, start - 3), start)
 
 
 def _num(token: str) -> Decimal | None:

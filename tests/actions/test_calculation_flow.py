@@ -60,6 +60,23 @@ def test_switching_topic_mid_form_answers_the_new_question_and_keeps_what_fits(s
     assert "加班费计算" in result and "28.74" in result and "459.84" in result
 
 
+def test_numbers_after_the_offer_are_for_the_topic_just_answered(servers: Stack):
+    sender = new_worker()
+    assert "想算算你自己的情况吗" in said(servers, sender, "公司把我辞退了，补偿怎么算")
+    asked = said(servers, sender, "我在这干了两年")
+    assert "月工资" in asked and "你想算哪一项" not in asked
+    result = said(servers, sender, "7500")
+    assert "经济补偿计算" in result and "15000" in result      # 2 years -> 2 months' wage (第47条)
+
+
+def test_a_question_on_another_calculator_topic_mid_form_is_not_taken_as_a_correction(servers: Stack):
+    sender = new_worker()
+    assert "月工资" in said(servers, sender, "入职半年了公司还不跟我签劳动合同")
+    switched = said(servers, sender, "一年能休几天年假")
+    assert "带薪年休假" in switched and "月工资" not in switched
+    assert "月工资" not in said(servers, sender, "谢谢")          # the double-wage form is gone
+
+
 def test_without_numbers_the_rule_and_an_offer_then_the_form_can_be_left(servers: Stack):
     sender = new_worker()
     rule = said(servers, sender, "试用期最长能约定多久")

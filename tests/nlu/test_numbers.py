@@ -60,6 +60,9 @@ DURATIONS: list[tuple[str, Expected]] = [
     ("干了七八年了", []),
     ("累计工作已满1年不满10年的，年休假5天", [("duration", 12), ("duration", 120)]),
     ("一年到头没休息过一天", []),
+    ("一年能休几天年假", []),                       # per year, not one year of service
+    ("一个月可以请几天假", []),
+    ("干了一年能休几天年假", [("duration", 12)]),    # the worker's own year first
     ("小孩才8个月大，公司让我走", []),
     ("干了 3 年", [("duration", 36)]),
     ("我在那里做了2个半月", [("duration", 2.5)]),
