@@ -187,8 +187,9 @@ class ValidateCalcForm(FormValidationAction):
         updates = fill(kind, entities, requested=requested, current=_values(tracker), today=today)
         if requested is None:
             return _set(updates)  # the form is starting: nothing was asked yet, so nothing went unanswered
-        if requested not in updates and _asks_another_topic(tracker, kind):
-            # "一年能休几天年假" while the wage is asked: a new question, not a correction of the months
+        if requested not in updates and _asks_a_question(tracker):
+            # "一年能休几天年假" while the wage is asked: a question to answer (action_calculate
+            # then answers it, or starts again), not a correction or an answer it cannot read
             return [SlotSet(Slot.KIND, None), SlotSet("requested_slot", None)]
         if updates:
             return _set(updates)
@@ -206,11 +207,10 @@ class ValidateCalcForm(FormValidationAction):
         return [SlotSet(RETRIES, retries)]
 
 
-def _asks_another_topic(tracker: Tracker, kind: Kind) -> bool:
-    """The message is confidently about another rights topic than this calculation's."""
-    intent = latest_intent(tracker)
+def _asks_a_question(tracker: Tracker) -> bool:
+    """The message is confidently a question on a rights topic (this calculation's or another)."""
     confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
-    return intent in services.topic_titles() and intent != kind.topic and confidence >= SWITCH_CONFIDENCE
+    return latest_intent(tracker) in services.topic_titles() and confidence >= SWITCH_CONFIDENCE
 
 
 class ActionStopCalculation(Action):

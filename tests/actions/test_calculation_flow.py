@@ -77,6 +77,13 @@ def test_a_question_on_another_calculator_topic_mid_form_is_not_taken_as_a_corre
     assert "月工资" not in said(servers, sender, "谢谢")          # the double-wage form is gone
 
 
+def test_the_same_topic_asked_again_mid_form_gets_the_rule_not_a_complaint_it_was_unreadable(servers: Stack):
+    sender = new_worker()
+    assert "累计多少年" in said(servers, sender, "今年刚换的新单位，5月份入职的，年假怎么算")
+    again = said(servers, sender, "一年能休几天年假")
+    assert "【带薪年休假】" in again and "没看懂" not in again
+
+
 def test_without_numbers_the_rule_and_an_offer_then_the_form_can_be_left(servers: Stack):
     sender = new_worker()
     rule = said(servers, sender, "试用期最长能约定多久")
