@@ -16,9 +16,10 @@ in memory; here :class:`bot.storage.tracker_store.StrictTrackerStore` replaces i
 turn fails, the channel says so and the stored conversation is intact afterwards.
 
 Event classes are looked up by name in a table built once (Rasa walks every subclass of
-``Event`` for each event it reads). Two costs of Rasa's custom-action call are cut: the answer's JSON schema is compiled once
-(Rasa re-checks the schema on every call), and a call whose request never reached an action
-server (refused, or a pooled connection already closed) is tried once more.
+``Event`` for each event it reads). Two costs of Rasa's custom-action call are cut: the
+answer's JSON schema is compiled once (Rasa re-checks the schema on every call), and a call
+whose request never reached an action server (refused, or a pooled connection already
+closed) is tried once more.
 
 Usage: ``python -m bot.rasa_server run …`` takes the arguments of ``rasa``.
 """
@@ -165,8 +166,8 @@ def _event_classes_by_type() -> Any:
 
 
 def install() -> None:
-    """Idempotent: patch ``RemoteAction.run`` (custom actions, form validation), the model loader
-    and the tracker store's wrapper."""
+    """Idempotent: patch ``RemoteAction.run`` (custom actions, form validation), the model loader,
+    the tracker store's wrapper and the lookup of event classes."""
     global _original_load_agent
     import rasa.core.agent
     import rasa.server

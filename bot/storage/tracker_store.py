@@ -36,8 +36,8 @@ from rasa.core.tracker_store import (FailSafeTrackerStore, SQLTrackerStore, crea
                                      ensure_schema_exists)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
