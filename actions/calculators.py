@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 FORM = "calc_form"
 RETRIES = "calc_retries"
 MAX_RETRIES = 2
-# Intents the form never swallows: their own rules take over (stop, a person, a complaint).
-PASS_THROUGH = {"stop", "goodbye", "request_human", "urgent_help", "file_complaint"}
+# Intents the form never swallows: their own rules take over (stop, a person, a complaint,
+# "delete my data").
+PASS_THROUGH = {"stop", "goodbye", "request_human", "urgent_help", "file_complaint", "forget_me"}
 SWITCH_CONFIDENCE = 0.6
 CALCULATE_INTENT = "calculate"
 

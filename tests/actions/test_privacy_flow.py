@@ -51,3 +51,23 @@ def test_saying_no_keeps_everything(stack: Stack):
     assert "确定要删除吗" in joined(stack.say(sender, "删除我的数据"))
     assert "没有删除" in joined(stack.say(sender, "/deny"))
     assert stack.user_texts(sender)[:2] == ["加班费怎么算", "删除我的数据"]
+
+
+def test_asked_in_the_middle_of_the_complaint_form_it_is_not_taken_as_an_answer(stack: Stack):
+    sender = uuid.uuid4().hex
+    assert "单位叫什么名字" in joined(stack.say(sender, "我要投诉"))
+    assert "哪方面的问题" in joined(stack.say(sender, "宏达电子厂"))
+    asked = joined(stack.say(sender, "删除我的数据"))
+    assert "确定要删除吗" in asked and "哪方面的问题" not in asked
+    assert "已删除" in joined(stack.say(sender, "/affirm"))
+    assert stack.user_texts(sender) == []
+
+
+def test_asked_in_the_middle_of_a_calculation_the_form_is_left_and_no_keeps_everything(stack: Stack):
+    sender = uuid.uuid4().hex
+    assert "加班了多少个小时" in joined(stack.say(sender, "月薪5000，帮我算算加班费"))
+    asked = joined(stack.say(sender, "删除我的数据"))
+    assert "确定要删除吗" in asked and "没看懂" not in asked
+    assert "没有删除" in joined(stack.say(sender, "/deny"))
+    assert "加班了多少个小时" not in joined(stack.say(sender, "谢谢"))   # the calculation was left
+    assert stack.user_texts(sender)[:2] == ["月薪5000，帮我算算加班费", "删除我的数据"]
