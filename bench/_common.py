@@ -51,10 +51,11 @@ def project_model() -> Path:
     return ensure_model(load_settings())
 
 
-def _start(argv: list[str], env: dict[str, str], log: Path, health: str) -> subprocess.Popen:
-    """Start one server and wait until ``health`` answers (4 minutes at most)."""
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
+def start_server(argv: list[str], env: dict[str, str], log: Path, health: str, cwd: Path = ROOT,
+                 seconds: float = 240) -> subprocess.Popen:
+    """Start one server and wait until ``health`` answers."""
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
@@ -91,9 +92,9 @@ class RasaServer:
                 "--port", str(self.port), "--interface", "127.0.0.1", "--credentials", "credentials.yml",
                 "--endpoints", "endpoints.yml", "--quiet"]
         try:
-            self._procs.append(_start([sys.executable, "-m", "bot.cli", "run", "actions"], env,
+            self._procs.append(start_server([sys.executable, "-m", "bot.cli", "run", "actions"], env,
                                       var / "actions.log", f"http://127.0.0.1:{actions_port}/health"))
-            self._procs.append(_start(rasa, env, var / "rasa.log", f"{self.url}/"))
+            self._procs.append(start_server(rasa, env, var / "rasa.log", f"{self.url}/"))
         except BaseException:
             self.__exit__()
             raise
@@ -140,7 +141,7 @@ class Assistant:
         try:
             for name, health in (("actions", f"http://127.0.0.1:{self.env['ACTIONS_PORT']}/health"),
                                  ("rasa", f"{self.rasa_url}/status?token=bench-token")):
-                self._procs.append(_start([sys.executable, "-m", "bot.cli", "run", name], self.env,
+                self._procs.append(start_server([sys.executable, "-m", "bot.cli", "run", name], self.env,
                                           var / f"{name}.log", health))
         except BaseException:
             self.__exit__()

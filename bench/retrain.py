@@ -29,7 +29,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, free_port, project_model  # noqa: E402
+from _common import ROOT, free_port, project_model, start_server  # noqa: E402
 
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.teaching.publish import PublishOutcome, publish  # noqa: E402
@@ -73,21 +73,9 @@ def environment(root: Path) -> dict[str, str]:
 
 
 def start_rasa(env: dict[str, str], log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "rasa"], cwd=env["NIANGJIA_ROOT"],
-                            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{env['RASA_PORT']}/status?token={env['RASA_TOKEN']}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"rasa exited during start-up; see {log}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    proc.terminate()
-    raise TimeoutError("rasa did not start")
+    return start_server([sys.executable, "-m", "bot.cli", "run", "rasa"], env, log,
+                        f"http://127.0.0.1:{env['RASA_PORT']}/status?token={env['RASA_TOKEN']}",
+                        cwd=Path(env["NIANGJIA_ROOT"]), seconds=300)
 
 
 def answered(settings: Settings, run: str) -> dict[str, tuple[bool, str]]:
