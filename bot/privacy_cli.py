@@ -20,10 +20,17 @@ logger = logging.getLogger(__name__)
 def add_commands(sub: argparse._SubParsersAction) -> None:
     purge = sub.add_parser("purge", help="delete conversations older than RETENTION_DAYS (run daily)")
     purge.add_argument("--days", type=int, help="override RETENTION_DAYS")
-    purge.add_argument("--every", type=float, metavar="HOURS",
+    purge.add_argument("--every", type=_positive_hours, metavar="HOURS",
                        help="keep running: purge now and then every HOURS (make run: daily)")
     forget = sub.add_parser("forget", help="erase one worker's data (by Rasa sender id)")
     forget.add_argument("sender_id")
+
+
+def _positive_hours(value: str) -> float:
+    hours = float(value)
+    if not hours > 0:
+        raise argparse.ArgumentTypeError("HOURS must be more than 0")
+    return hours
 
 
 def run(args: argparse.Namespace, settings: Settings, out: Callable[[str], None] = print,
