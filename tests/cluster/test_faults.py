@@ -58,8 +58,9 @@ def test_killing_a_rasa_server_moves_traffic_to_the_other_and_keeps_the_conversa
 def test_a_postgresql_restart_fails_cleanly_then_recovers_without_losing_confirmed_data(healthy: Cluster):
     worker = uuid.uuid4().hex
     with Traffic(healthy) as traffic:
-        for message in complaint(2)[:3]:
-            traffic.say(worker, message)
+        before = [traffic.say(worker, message) for message in complaint(2)[:3]]
+        # The form is halfway before the fault: it asks what happened.
+        assert "发生了什么" in "".join(before[-1].replies), before
         time.sleep(3)
         down_at = time.time()
         healthy.postgres.restart()
