@@ -57,7 +57,7 @@ def _serving(cluster: Cluster, in_a_row: int = 6, timeout: float = 90) -> None:
     deadline, running, last = time.monotonic() + timeout, 0, None
     while running < in_a_row:
         if time.monotonic() > deadline:
-            log = cluster.root / "nginx" / "error.log"
+            log = cluster.nginx.root / "error.log"
             tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
             pytest.fail(f"the cluster does not serve through nginx (last: {last})\n" + "\n".join(tail))
         try:
