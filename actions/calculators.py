@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -51,16 +52,23 @@ def _region(tracker: Tracker, values: dict[str, Any]) -> Region | None:
     return services.region(values.get(Slot.REGION) or tracker.get_slot(Slot.REGION))
 
 
-def utter_after_rule(dispatcher: CollectingDispatcher, domain: DomainDict, topic: str, response: str) -> None:
-    """The topic's rule and ``response`` in one message (one chat bubble, the response's buttons)."""
-    responses = domain.get("responses") or {}
-    rule, extra = responses.get(f"utter_{topic}_answer"), responses.get(response)
+def utter_after_rule(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, topic: str,
+                     response: str) -> None:
+    """The topic's rule and ``response`` in one message (one chat bubble, the response's buttons).
+
+    Rasa sends a message with its own text and buttons as it is, so both responses are rendered
+    here by Rasa's own generator, as Rasa renders a response it is asked for (slots filled in,
+    the doubled braces of a button's ``/intent{{...}}`` payload made single again).
+    """
+    nlg = TemplatedNaturalLanguageGenerator(domain.get("responses") or {})
+    slots, channel = tracker.current_slot_values(), tracker.get_latest_input_channel() or ""
+    rule, extra = (nlg.generate_from_slots(name, slots, channel) for name in (f"utter_{topic}_answer", response))
     if not rule or not extra:
         dispatcher.utter_message(response=f"utter_{topic}_answer")
         dispatcher.utter_message(response=response)
         return
     # one newline: channels split a text into separate messages at blank lines
-    dispatcher.utter_message(text=f"{rule[0]['text']}\n{extra[0]['text']}", buttons=extra[0].get("buttons") or [])
+    dispatcher.utter_message(text=f"{rule['text']}\n{extra['text']}", buttons=extra.get("buttons") or [])
 
 
 class ActionCalculate(Action):
@@ -107,7 +115,7 @@ class ActionCalculate(Action):
             values = fresh_values(values)
         updates = fill(kind, entities, requested=None, current=values, today=china_today())
         if not updates and intent == kind.topic:  # the rule, and an offer to calculate
-            utter_after_rule(dispatcher, domain, kind.topic, f"utter_calc_offer_{kind.value}")
+            utter_after_rule(dispatcher, tracker, domain, kind.topic, f"utter_calc_offer_{kind.value}")
             return [SlotSet(Slot.KIND, kind.value)]  # "我在这干了两年" next: numbers for this offer
         values.update(updates)
         rule_first = kind.topic if intent == kind.topic else None  # "…一年多没签合同，怎么办"
@@ -129,7 +137,7 @@ class ActionCalculate(Action):
         values[Slot.KIND] = kind.value
         if missing_slots(kind, values):
             if rule_first and domain is not None:  # a question with some numbers: the rule, then ask
-                utter_after_rule(dispatcher, domain, rule_first, f"utter_calc_start_{kind.value}")
+                utter_after_rule(dispatcher, tracker, domain, rule_first, f"utter_calc_start_{kind.value}")
             else:
                 dispatcher.utter_message(response=f"utter_calc_start_{kind.value}")
             return [*_set(values), SlotSet(RETRIES, 0), FollowupAction(FORM)]

@@ -44,6 +44,10 @@ EVENTS = Table(
     Column("data", Text),
 )
 
+# Senders per IN (...) list: well below SQLite's limit on bound parameters.
+_IN_BATCH = 500
+
+
 class epoch_day(FunctionElement):  # noqa: N801 (SQL function style)
     """The calendar day, 'YYYY-MM-DD', of an epoch-seconds expression (portable date bucketing)."""
 
@@ -119,10 +123,14 @@ class Analytics:
         last = until - timedelta(microseconds=1)
         return fill_days(counts, (since + self.day_offset).date(), (last + self.day_offset).date())
 
-    def conversations(self, since: datetime, until: datetime) -> int:
-        """Distinct senders with at least one user message in the period."""
-        stmt = select(func.count(distinct(EVENTS.c.sender_id))).where(*self._user_events(since, until))
-        return next((n for n, in self._events(stmt)), 0)
+    def conversations(self, since: datetime, until: datetime, among: Collection[str] | None = None) -> int:
+        """Distinct senders with at least one user message in the period (only those ``among``, if given)."""
+        count = select(func.count(distinct(EVENTS.c.sender_id))).where(*self._user_events(since, until))
+        if among is None:
+            return next((n for n, in self._events(count)), 0)
+        senders = sorted(set(among))
+        batches = (senders[i:i + _IN_BATCH] for i in range(0, len(senders), _IN_BATCH))
+        return sum(next((n for n, in self._events(count.where(EVENTS.c.sender_id.in_(b)))), 0) for b in batches)
 
     def top_topics(self, since: datetime, until: datetime, limit: int = 10) -> list[Count]:
         intent = EVENTS.c.intent_name
@@ -141,8 +149,14 @@ class Analytics:
         return ratio(part, whole)
 
     def handoff_rate(self, since: datetime, until: datetime) -> Ratio:
-        """Handoffs opened per conversation; every unit's, as conversations have no unit."""
-        return ratio(self.handoffs(since, until).opened, self.conversations(since, until))
+        """Of the period's conversations, those in which a handoff was opened (every unit's: events have none).
+
+        A worker handed over twice counts once, and a handoff of a worker who wrote nothing in the
+        period (or whose messages were erased) not at all: the part is always within the whole.
+        """
+        stmt = select(distinct(Handoff.sender_id)).where(Handoff.created_at >= since, Handoff.created_at < until)
+        handed_over = [sender for sender, in self._ours(stmt)]
+        return ratio(self.conversations(since, until, among=handed_over), self.conversations(since, until))
 
     def handoffs(self, since: datetime, until: datetime,
                  unit_ids: Units = None) -> HandoffFigures:

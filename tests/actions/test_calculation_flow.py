@@ -126,3 +126,18 @@ def test_after_three_answers_it_cannot_read_the_bot_stops_asking(servers: Stack)
     given_up = said(servers, sender, "哦哦")
     assert "我先不算了" in given_up and "转人工" in given_up
     assert "合同期限" not in given_up and "你想算哪一项" not in given_up
+
+
+def test_the_calculate_button_after_the_rule_keeps_its_topic(servers: Stack):
+    sender = new_worker()
+    logs = {name: (servers.logs / f"{name}.log").stat().st_size for name in ("rasa", "actions")}
+    offer = servers.answer(sender, "加班费怎么算")
+    assert "想算算你自己的情况吗" in "\n".join(m.get("text") or "" for m in offer)
+    button = next(b for m in offer for b in m.get("buttons") or [] if b["title"] == "帮我算一算")
+    asked = said(servers, sender, button["payload"])          # what the web chat sends on a click
+    assert "帮你算一算加班费" in asked and "月工资" in asked
+    assert "你想算哪一项" not in asked
+    for name, size in logs.items():                           # Rasa's interpolator logs the response on failure
+        with open(servers.logs / f"{name}.log", "rb") as log:
+            log.seek(size)
+            assert b"interpolator" not in log.read()

@@ -18,9 +18,12 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUtter
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.analytics import (EVENTS, Analytics, Count, DailyActivity, epoch, normalise_employer)
+from bot.analytics import queries
+from bot.complaints import ComplaintDraft
 from bot.storage.db import Database
 from bot.storage import models
 from bot.storage.models import Complaint, ComplaintStatus, Handoff
+from bot.storage.services import ComplaintService
 
 TICKETS = itertools.count(1)
 
@@ -153,6 +156,38 @@ def test_fallback_and_handoff_rates(analytics, store, db):
     assert analytics.fallback_rate(JUNE + timedelta(days=5), JUNE + timedelta(days=6)).value is None
 
 
+def test_the_handoff_rate_is_the_share_of_conversations_handed_to_a_person(analytics, store, db):
+    at = JUNE + timedelta(hours=9)
+    record(store, {
+        "a": [said("找人工", "request_human", at), said("还是要人工", "request_human", at + timedelta(hours=3))],
+        "b": [said("年假", "annual_leave", at)],
+        "c": [said("工伤", "work_injury", at)],
+        "old": [said("上个月问过", "wage_arrears", JUNE - timedelta(days=3))],
+    })
+    handoff(db, "a", at, claim_after=60, resolve_after=120)     # a: handed over twice
+    handoff(db, "a", at + timedelta(hours=3))
+    handoff(db, "b", at + timedelta(hours=1))                    # b: once
+    handoff(db, "old", at + timedelta(hours=2))                  # wrote nothing in the period
+    handoff(db, "gone", at + timedelta(hours=2))                 # messages erased (删除我的数据)
+    handoff(db, "c", JUNE - timedelta(days=1))                   # opened before the period
+    # by hand: 3 conversations (a, b, c); a and b handed over in the period -> 2 of 3
+    period = (JUNE, JUNE + timedelta(days=1))
+    assert analytics.handoffs(*period).opened == 5
+    rate = analytics.handoff_rate(*period)
+    assert (rate.part, rate.whole, rate.value) == (2, 3, pytest.approx(2 / 3))
+
+
+def test_the_handoff_rate_adds_up_the_batches_of_handed_over_workers(analytics, store, db, monkeypatch):
+    monkeypatch.setattr(queries, "_IN_BATCH", 2)                # senders are looked up a few at a time
+    at = JUNE + timedelta(hours=9)
+    workers = [f"w{n}" for n in range(7)]
+    record(store, {w: [said("找人工", "request_human", at)] for w in workers[:5]})
+    for w in workers:
+        handoff(db, w, at)
+    rate = analytics.handoff_rate(JUNE, JUNE + timedelta(days=1))
+    assert (rate.part, rate.whole) == (5, 5)
+
+
 def test_ratings_and_median_times_to_claim_and_resolve(analytics, db):
     at = JUNE + timedelta(hours=9)
     handoff(db, "a", at, claim_after=60, resolve_after=600, rating=5)
@@ -193,6 +228,15 @@ def test_complaints_by_region(analytics, db):
         complaint(db, "宏达电子厂", at, region=region)
     assert analytics.complaints_by_region(JUNE, JUNE + timedelta(days=1)) == [
         Count("宝安区", 2), Count("龙华区", 1)]
+
+
+def test_complaints_filed_by_workers_are_counted_by_the_region_they_gave(analytics, db):
+    service = ComplaintService(db, clock=lambda: JUNE + timedelta(hours=9))
+    for n, region in enumerate(("深圳宝安", "深圳宝安", "江苏", None)):
+        service.submit(ComplaintDraft(f"w-{n}", "rest", "宏达电子厂", "wage_arrears", f"拖欠{n + 2}个月工资",
+                                      "四月", 1, None, False, region=region))
+    assert analytics.complaints_by_region(JUNE, JUNE + timedelta(days=1)) == [
+        Count("深圳宝安", 2), Count("江苏", 1)]
 
 
 def test_three_complaints_within_a_week_warn_about_the_employer(analytics, db):

@@ -76,6 +76,8 @@ def seeded(app: Flask) -> Flask:
     })
     handoff(app, "a", now - 3 * HOUR, "朝阳区工会", timedelta(minutes=10), 2 * HOUR, rating=4)
     handoff(app, "b", now - 3 * HOUR, "海淀区工会", timedelta(minutes=10), 2 * HOUR, rating=5)
+    handoff(app, "a", now - 2 * HOUR, "朝阳区工会", timedelta(minutes=10), 2 * HOUR)  # a again
+    handoff(app, "z", now - 2 * HOUR, "朝阳区工会", timedelta(minutes=10), 2 * HOUR)  # wrote nothing
     complaint(app, "宏达电子厂", now - timedelta(days=10), "朝阳区工会", region="朝阳")
     complaint(app, "宏达 电子厂", now - timedelta(days=12), "朝阳区工会", region="朝阳")
     complaint(app, "顺风餐饮", now - timedelta(days=1), "海淀区工会", topic="overtime_pay", region="海淀")
@@ -89,7 +91,10 @@ def test_a_supervisor_sees_the_seeded_figures(seeded, clients):
     assert cards["conversations"] == 2
     assert (cards["fallback_rate"]["part"], cards["fallback_rate"]["whole"], cards["fallback_rate"]["label"]) == (
         1, 4, "25.0%")
-    assert (cards["handoff_rate"]["part"], cards["handoff_rate"]["whole"]) == (2, 2)
+    # 4 handoffs, but of the 2 conversations (a, b) each was handed over: 2 of 2, not 200 %
+    assert cards["claim"]["opened"] == 4
+    assert (cards["handoff_rate"]["part"], cards["handoff_rate"]["whole"], cards["handoff_rate"]["label"]) == (
+        2, 2, "100.0%")
     assert (cards["rating"]["average"], cards["rating"]["n"]) == (4.5, 2)
     assert (cards["claim"]["label"], cards["resolve"]["label"]) == ("10 分钟", "2 小时")
     assert sum(d["conversations"] for d in data["daily"]) == 2
@@ -101,7 +106,7 @@ def test_a_supervisor_sees_the_seeded_figures(seeded, clients):
     assert [(r["label"], r["count"]) for r in data["complaints_by_region"]] == [("朝阳", 2), ("海淀", 1)]
 
     html = clients["supervisor"].get("/console/dashboard").get_data(as_text=True)
-    for shown in ("25.0%", "4.5", "共 2 条评价", "10 分钟", "2 小时", "员工自建问答", "宏达电子厂", "全部对话"):
+    for shown in ("25.0%", "100.0%", "2 / 2 个对话转了人工", "4.5", "共 2 条评价", "10 分钟", "2 小时", "员工自建问答", "宏达电子厂", "全部对话"):
         assert shown in html
     assert "chart.umd.min.js" in html and clients["supervisor"].get("/vendor/chart.umd.min.js").status_code == 200
 
@@ -224,6 +229,7 @@ def test_the_charts_draw_in_a_browser_and_markup_stays_text(seeded, tmp_path):
             assert page.locator("#warning-list strong").inner_text() == "<img src=x onerror=alert(1)>厂"
             page.select_option("#period", "90")
             page.wait_for_function("() => document.getElementById('card-conversations').textContent === '3'")
+            assert page.locator("#card-handoff-note").inner_text() == "2 / 3 个对话转了人工"  # a and b of a, b, c
             assert page.locator("#rows-daily tr").count() == 90
             assert "days=90" in page.url and errors == []
             browser.close()

@@ -44,7 +44,7 @@
     setText("card-fallback", c.fallback_rate.label);
     setText("card-fallback-note", c.fallback_rate.part + " / " + c.fallback_rate.whole + " 条消息");
     setText("card-handoff", c.handoff_rate.label);
-    setText("card-handoff-note", c.handoff_rate.part + " 次转人工 / " + c.handoff_rate.whole + " 个对话");
+    setText("card-handoff-note", c.handoff_rate.part + " / " + c.handoff_rate.whole + " 个对话转了人工");
     setText("card-rating", c.rating.label);
     setText("card-rating-note", "满分 5 分，共 " + c.rating.n + " 条评价");
     setText("card-claim", c.claim.label);

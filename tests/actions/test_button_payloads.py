@@ -1,0 +1,177 @@
+"""Every button payload the bot shows reaches Rasa as the intent and entities it names.
+
+The payloads come from every place that makes buttons: the responses of domain.yml and of the
+generated knowledge (merged by Rasa's importer, as for training), the messages
+``action_calculate`` composes itself, and the WeChat menu. Each is rendered the way Rasa
+delivers it to a channel and then read back with Rasa's own parser for ``/intent{...}``
+messages (the RegexMessageHandler of config.yml), which only warns when it cannot read one.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import warnings
+from contextlib import contextmanager
+from typing import Iterator
+
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.importers.importer import TrainingDataImporter
+from rasa.shared.nlu.training_data.message import Message
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from structlog.testing import capture_logs
+
+from actions.calculators import CALCULATE_INTENT, ActionCalculate
+from bot.calculate.kinds import Kind, Slot
+from bot.channels.wechat_menu import click_payloads
+from bot.knowledge.generate import write_training_data
+from tests.conftest import ROOT
+
+CHANNEL = "rest"
+# A "{name}" variable of a response (not a doubled "{{" nor JSON)
+PLACEHOLDER = re.compile(r"(?<!{){(\w+)}(?!})")
+
+
+@pytest.fixture(scope="module")
+def domain(tmp_path_factory: pytest.TempPathFactory) -> Domain:
+    """The domain Rasa trains with: domain.yml and the responses of the (freshly generated) training data."""
+    generated = write_training_data(output=tmp_path_factory.mktemp("generated") / "knowledge.yml")
+    data = [str(p) for p in (ROOT / "data").iterdir() if p.is_dir() and p.name != "generated"]
+    importer = TrainingDataImporter.load_from_config(
+        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [*data, str(generated)])
+    return importer.get_domain()
+
+
+def _fresh_tracker(domain: Domain) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events("worker", [], slots=domain.slots)
+
+
+def _buttons(message: dict) -> list[tuple[str, str]]:
+    return [(b.get("title", ""), b.get("payload", "")) for b in message.get("buttons") or []]
+
+
+@contextmanager
+def no_interpolation_errors() -> Iterator[None]:
+    """Rasa's interpolator logs the whole response when it cannot fill a placeholder: it must not."""
+    with capture_logs() as logs:
+        yield
+    assert [(e.get("response"), e.get("placeholder_key")) for e in logs
+            if e.get("event", "").startswith("interpolator")] == []
+
+
+def response_buttons(domain: Domain) -> dict[str, list[tuple[str, str]]]:
+    """Each response variation's buttons as Rasa's generator renders them for a new conversation."""
+    slots = _fresh_tracker(domain).current_slot_values()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for name, variations in domain.responses.items():
+        for number, variation in enumerate(variations):
+            if not variation.get("buttons"):
+                continue
+            plain = {k: v for k, v in variation.items() if k not in ("condition", "channel")}
+            # values an action passes with the response (utter_message(response=..., employer=...))
+            passed = {key: "…" for key in PLACEHOLDER.findall(json.dumps(plain, ensure_ascii=False))
+                      if key not in slots}
+            with no_interpolation_errors():
+                rendered = TemplatedNaturalLanguageGenerator({name: [plain]}).generate_from_slots(
+                    name, slots, CHANNEL, **passed)
+            found[f"{name}[{number}]"] = _buttons(rendered)
+    return found
+
+
+def action_calculate_buttons(domain: Domain, intent: str) -> list[tuple[str, str]]:
+    """The buttons of ``action_calculate``'s answer to ``intent`` (no numbers), as Rasa delivers them."""
+    tracker = _fresh_tracker(domain)
+    tracker.update(UserUttered("…", intent={"name": intent, "confidence": 1.0}, input_channel=CHANNEL))
+    # the action server's view: the tracker and domain Rasa sends with each call
+    sdk_tracker = Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
+    dispatcher = CollectingDispatcher()
+    with no_interpolation_errors():
+        asyncio.run(ActionCalculate().run(dispatcher, sdk_tracker, domain.as_dict()))
+        assert dispatcher.messages, f"action_calculate said nothing to {intent}"
+        nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+        uttered = asyncio.run(RemoteAction._utter_responses(dispatcher.messages, CollectingOutputChannel(), nlg,
+                                                            tracker))
+    return [button for event in uttered if isinstance(event, BotUttered) for button in _buttons(event.data)]
+
+
+def parsed(payload: str, domain: Domain) -> tuple[Message, list[str]]:
+    """Rasa's reading of ``payload`` and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        message = YAMLStoryReader.unpack_regex_message(Message({"text": payload}), domain, "RegexMessageHandler")
+    return message, [str(w.message) for w in caught]
+
+
+def assert_rasa_reads(payload: str, domain: Domain) -> None:
+    """An ``/intent{...}`` payload names a known intent and entities; other payloads are plain words."""
+    if not payload.startswith("/"):  # sent as if typed ("顺产"): the NLU reads it like any message
+        assert payload.strip() and "{" not in payload and "}" not in payload, payload
+        return
+    message, problems = parsed(payload, domain)
+    assert not problems, f"{payload!r}: {problems}"
+    assert (message.get("intent") or {}).get("name") in domain.intents, payload
+    entities = message.get("entities") or []
+    if "{" in payload:
+        assert entities, f"{payload!r}: no entities read"
+    for entity in entities:
+        assert entity["entity"] in domain.entities, payload
+        if entity["entity"] == Slot.KIND:
+            assert entity["value"] in {k.value for k in Kind}, payload
+
+
+def test_the_parser_check_catches_a_payload_rasa_cannot_read(domain: Domain) -> None:
+    with pytest.raises(AssertionError):
+        assert_rasa_reads('/calculate{{"calc_kind": "overtime_pay"}}', domain)
+    with pytest.raises(AssertionError):
+        assert_rasa_reads("/no_such_intent", domain)
+    with pytest.raises(AssertionError):
+        assert_rasa_reads('/calculate{"calc_kind": "overtime"}', domain)
+    with pytest.raises(AssertionError):
+        with no_interpolation_errors():
+            TemplatedNaturalLanguageGenerator({"utter_x": [{"text": "…", "buttons": [
+                {"title": "5分", "payload": '/rate{"rating": "5"}'}]}]}).generate_from_slots("utter_x", {"a": 1}, CHANNEL)
+    assert_rasa_reads('/calculate{"calc_kind": "overtime_pay"}', domain)
+
+
+def test_every_response_button_reaches_rasa_as_its_intent(domain: Domain) -> None:
+    buttons = response_buttons(domain)
+    assert {f"utter_calc_offer_{k.value}[0]" for k in Kind} | {"utter_calc_which[0]"} <= set(buttons)
+    for name, pairs in buttons.items():
+        for title, payload in pairs:
+            assert title and payload, name
+            assert_rasa_reads(payload, domain)
+
+
+@pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.value)
+def test_the_calculate_button_action_calculate_offers_names_its_calculation(domain: Domain, kind: Kind) -> None:
+    buttons = action_calculate_buttons(domain, kind.topic)
+    assert [title for title, _ in buttons] == ["帮我算一算"]
+    payload = buttons[0][1]
+    assert_rasa_reads(payload, domain)
+    message, _ = parsed(payload, domain)
+    assert message.get("intent")["name"] == CALCULATE_INTENT
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [(Slot.KIND, kind.value)]
+
+
+def test_every_calculation_action_calculate_lists_reaches_rasa(domain: Domain) -> None:
+    buttons = action_calculate_buttons(domain, CALCULATE_INTENT)
+    kinds = []
+    for _, payload in buttons:
+        assert_rasa_reads(payload, domain)
+        kinds += [e["value"] for e in parsed(payload, domain)[0].get("entities")]
+    assert sorted(kinds) == sorted(k.value for k in Kind)
+
+
+def test_every_wechat_menu_item_reaches_rasa_as_its_intent(domain: Domain) -> None:
+    payloads = click_payloads()
+    assert payloads
+    for payload in payloads.values():
+        assert_rasa_reads(payload, domain)
