@@ -11,15 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from bot.complaints import ComplaintDraft, find_phone, find_ticket, parse_count, service_rules
+from bot.complaints import ComplaintDraft, find_phone, find_ticket, parse_count, place_name, service_rules
 from bot.storage.errors import StorageUnavailable, TicketNotFound
 from bot.storage.services import ComplaintService
 
 logger = logging.getLogger(__name__)
 
-FORM_SLOTS = ["complaint_employer", "complaint_topic", "complaint_description", "complaint_since",
-              "complaint_workers", "complaint_phone", "complaint_consent", "complaint_confirmed"]
+FORM_SLOTS = ["complaint_employer", "complaint_region", "complaint_topic", "complaint_description",
+              "complaint_since", "complaint_workers", "complaint_phone", "complaint_consent",
+              "complaint_confirmed"]
 ANONYMOUS = "none"
+NOT_SAID = "none"  # the worker would rather not say where they work
+MAX_PLACE = 20
 OTHER_TOPIC = "other"
 MIN_INFERRED_CONFIDENCE = 0.3
 
@@ -34,6 +37,11 @@ def _says(text: str, words: list[str]) -> bool:
 
 def _intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _asked(tracker: Tracker, slot: str) -> bool:
+    """The worker's message answers the form's question for ``slot``."""
+    return tracker.get_slot("requested_slot") == slot
 
 
 def infer_topic(tracker: Tracker, topics: set[str]) -> str | None:
@@ -70,7 +78,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     async def extract_complaint_topic(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> dict[str, Any]:
-        if tracker.get_slot("complaint_topic") or tracker.get_slot("requested_slot") == "complaint_topic":
+        if tracker.get_slot("complaint_topic") or _asked(tracker, "complaint_topic"):
             return {}
         topic = infer_topic(tracker, set(services.topic_titles()))
         return {"complaint_topic": topic} if topic else {}
@@ -82,6 +90,28 @@ class ValidateComplaintForm(FormValidationAction):
             dispatcher.utter_message(response="utter_complaint_employer_invalid")
             return {"complaint_employer": None}
         return {"complaint_employer": text}
+
+    async def extract_complaint_region(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> dict[str, Any]:
+        """The region the worker already gave (in any message, any session) spares the question."""
+        region = tracker.get_slot("region")
+        if not region or tracker.get_slot("complaint_region") or _asked(tracker, "complaint_region"):
+            return {}
+        return {"complaint_region": region}
+
+    def validate_complaint_region(self, value: Any, dispatcher: CollectingDispatcher,
+                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        if value == NOT_SAID:  # kept from an earlier attempt (form re-activated)
+            return {"complaint_region": NOT_SAID}
+        found = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        if (_asked(tracker, "complaint_region") and "region" not in found
+                and ("skip" in found or _intent(tracker) == "deny")):  # "跳过", "不想说"
+            return {"complaint_region": NOT_SAID}
+        place = place_name(str(value or ""), _form_words()["place_fillers"])
+        if not 2 <= len(place) <= MAX_PLACE:
+            dispatcher.utter_message(response="utter_complaint_region_invalid")
+            return {"complaint_region": None}
+        return {"complaint_region": place}
 
     def validate_complaint_topic(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -166,6 +196,7 @@ class ActionAskComplaintConfirmed(Action):
         dispatcher.utter_message(
             response="utter_ask_complaint_confirmed",
             employer=tracker.get_slot("complaint_employer"),
+            region=said_region(tracker) or labels["region_unknown"],
             topic=services.topic_titles().get(topic, labels["other_topic"]),
             description=tracker.get_slot("complaint_description"),
             since=tracker.get_slot("complaint_since"),
@@ -174,6 +205,12 @@ class ActionAskComplaintConfirmed(Action):
             consent=labels["consent_yes"] if tracker.get_slot("complaint_consent") else labels["consent_no"],
         )
         return []
+
+
+def said_region(tracker: Tracker) -> str | None:
+    """Where the worker works, as the form took it; None when they skipped the question."""
+    region = tracker.get_slot("complaint_region")
+    return None if region in (None, NOT_SAID) else region
 
 
 def draft_from(tracker: Tracker) -> ComplaintDraft:
@@ -185,7 +222,8 @@ def draft_from(tracker: Tracker) -> ComplaintDraft:
         description=tracker.get_slot("complaint_description"),
         since_text=tracker.get_slot("complaint_since"),
         workers_affected=int(tracker.get_slot("complaint_workers") or 1),
-        phone=phone, consent_to_contact=bool(phone and tracker.get_slot("complaint_consent")))
+        phone=phone, consent_to_contact=bool(phone and tracker.get_slot("complaint_consent")),
+        region=said_region(tracker))
 
 
 def cleared() -> list[EventType]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import cn2an
 import yaml
@@ -39,6 +39,7 @@ class ComplaintDraft:
     workers_affected: int
     phone: str | None
     consent_to_contact: bool
+    region: str | None = None  # where the worker works, as they said it (None: not said)
 
     def dedupe_key(self) -> str:
         """Same worker + same content = same complaint (double taps, retried requests)."""
@@ -92,6 +93,13 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return ""
     return phone[:3] + "*" * max(len(phone) - 7, 1) + phone[-4:]
+
+
+def place_name(text: str, fillers: Sequence[str]) -> str:
+    """Where the worker works without the words around it: '我在深圳宝安上班。' → '深圳宝安'."""
+    words = "|".join(map(re.escape, sorted(fillers, key=len, reverse=True))) or "(?!)"
+    edge = rf"(?:{words}|[\s，。、！？,.!?~～])+"
+    return re.sub(rf"^{edge}|{edge}$", "", (text or "").strip())
 
 
 def parse_count(text: str) -> int | None:

@@ -32,7 +32,7 @@ def test_installed_masking_applies_to_every_record_above_debug(caplog):
 
 def test_a_full_run_of_conversations_leaves_no_phone_or_id_number_in_any_log(stack: Stack):
     sender = uuid.uuid4().hex
-    for text in ("我要投诉", "宏达电子厂", "/wage_arrears", f"拖欠工资，我身份证{ID_NUMBER}", "上个月", "1", PHONE,
+    for text in ("我要投诉", "宏达电子厂", "苏州", "/wage_arrears", f"拖欠工资，我身份证{ID_NUMBER}", "上个月", "1", PHONE,
                  "同意", "确认提交", f"我的电话是{PHONE}，转人工"):
         stack.say(sender, text)
     stack.say(uuid.uuid4().hex, f"{ID_NUMBER} {PHONE} 这是我的身份证和电话，工伤怎么认定")

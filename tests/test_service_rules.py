@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.complaints import find_phone, find_ticket, mask_phone, parse_count, parse_rating
+from bot.complaints import (find_phone, find_ticket, mask_phone, parse_count, parse_rating, place_name,
+                            service_rules)
 from bot.storage.models import Priority
 from bot.urgency import detect, load_rules, rules_from_data
 
@@ -40,6 +41,13 @@ def test_a_bad_pattern_fails_loudly():
                                          ("１２", 12), ("好多", None), ("0", None)])
 def test_workers_affected(text, count):
     assert parse_count(text) == count
+
+
+@pytest.mark.parametrize("text, place", [("苏州", "苏州"), ("我在深圳宝安上班。", "深圳宝安"),
+                                         (" 在北京朝阳区工作 ", "北京朝阳区"), ("江苏苏州工业园区那边", "江苏苏州工业园区"),
+                                         ("就在这边", "")])
+def test_the_place_a_worker_names_without_the_words_around_it(text, place):
+    assert place_name(text, service_rules()["form"]["place_fillers"]) == place
 
 
 @pytest.mark.parametrize("text, rating", [("5", 5), ("５分", 5), ("四星", 4), ("⭐⭐⭐", 3), ("满分", 5),

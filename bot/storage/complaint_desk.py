@@ -35,7 +35,7 @@ class ComplaintFilter:
     status: str | None = None
     topic: str | None = None
     employer: str | None = None  # substring, case-insensitive
-    region: str | None = None
+    region: str | None = None  # substring: 朝阳 finds 北京朝阳区 (the place as the worker said it)
     created_from: datetime | None = None  # inclusive, naive UTC
     created_before: datetime | None = None  # exclusive, naive UTC
 
@@ -46,9 +46,9 @@ class ComplaintFilter:
         if self.topic:
             found.append(Complaint.topic == self.topic)
         if self.employer and self.employer.strip():
-            found.append(Complaint.employer.ilike(f"%{_like_escape(self.employer.strip())}%", escape="\\"))
+            found.append(_contains(Complaint.employer, self.employer))
         if self.region and self.region.strip():
-            found.append(Complaint.region == self.region.strip())
+            found.append(_contains(Complaint.region, self.region))
         if self.created_from is not None:
             found.append(Complaint.created_at >= self.created_from)
         if self.created_before is not None:
@@ -197,5 +197,7 @@ def _export_row(c: Complaint) -> dict[str, object]:
             "status_reason": c.status_reason or "", "updated_at": c.updated_at}
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _contains(column, text: str):  # type: ignore[no-untyped-def]
+    """``column`` contains ``text`` (case-insensitive; % and _ are meant literally)."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")

@@ -6,7 +6,7 @@ import io
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.complaints import ComplaintDraft
 from bot.console.complaints import formula_safe
@@ -21,20 +21,15 @@ JUNE = datetime(2026, 6, 1, 2, 0)  # 10:00 in Beijing
 TOPIC_TITLE = next(t.title for t in load_topics() if t.id == "wage_arrears")
 
 
-def file_complaint(app, sender: str = "w-1", when: datetime = JUNE, region: str | None = None,
-                   **changes: object) -> str:
-    """A worker files a complaint (routed by employer); returns its ticket."""
+def file_complaint(app, sender: str = "w-1", when: datetime = JUNE, **changes: object) -> str:
+    """A worker files a complaint (routed by employer, else region); returns its ticket."""
     fields = dict(sender_id=sender, channel="socketio", employer="星光电子厂", topic="wage_arrears",
                   description="三个月没发工资", since_text="今年三月", workers_affected=3,
                   phone="13812345678", consent_to_contact=True)
     fields.update(changes)
     with app.app_context():
-        db = services().db
-        ticket = ComplaintService(db, clock=lambda: when).submit(ComplaintDraft(**fields)).complaint.ticket
-        if region:
-            with db.transaction() as session:
-                session.execute(update(Complaint).where(Complaint.ticket == ticket).values(region=region))
-    return ticket
+        service = ComplaintService(services().db, clock=lambda: when)
+        return service.submit(ComplaintDraft(**fields)).complaint.ticket
 
 
 def stored(app, ticket: str) -> Complaint:
@@ -72,6 +67,8 @@ def test_list_masks_phones_and_puts_urgent_first(app, clients):
     ("?employer=星光", {"a", "b", "c"}),
     ("?employer=朝阳食品", set()),
     ("?region=朝阳", {"c"}),
+    ("?region=北京", {"c"}),
+    ("?region=海淀", set()),
     ("?date_from=2026-06-02", {"b", "c"}),
     ("?date_to=2026-06-01", {"a"}),
     ("?date_from=2026-06-02&date_to=2026-06-02", {"b"}),
@@ -81,7 +78,7 @@ def test_filters(app, clients, query, expected):
     tickets = {
         "a": file_complaint(app, "w-a", when=datetime(2026, 6, 1, 15, 59)),  # 06-01 23:59 in Beijing
         "b": file_complaint(app, "w-b", when=datetime(2026, 6, 1, 16, 0), topic="probation"),  # 06-02 00:00
-        "c": file_complaint(app, "w-c", when=datetime(2026, 6, 3, 2, 0), region="朝阳"),
+        "c": file_complaint(app, "w-c", when=datetime(2026, 6, 3, 2, 0), region="北京朝阳区"),
     }
     html = listed(clients["staff"], query)
     assert {k for k, t in tickets.items() if t in html} == expected
@@ -119,6 +116,17 @@ def test_detail_shows_every_field_and_the_whole_phone_within_scope(app, clients)
     for text in ("星光电子厂", TOPIC_TITLE, "三个月没发工资", "今年三月",
                  "13812345678", "朝阳", "星光电子厂工会", "不同意联系", "待受理"):
         assert text in html, text
+
+
+def test_a_complaint_reaches_the_district_the_worker_named_or_the_employers_name_names(app, clients):
+    haidian = file_complaint(app, "w-hd", employer="宏达电子厂", region="北京海淀区")
+    chaoyang = file_complaint(app, "w-cy", employer="朝阳宏达电子厂")
+    assert haidian in listed(clients["haidian"]) and haidian not in listed(clients["staff"])
+    assert chaoyang in listed(clients["staff"]) and chaoyang not in listed(clients["haidian"])
+    page = clients["haidian"].get(f"/console/complaints/{haidian}").get_data(as_text=True)
+    assert "北京海淀区" in page and "海淀区工会" in page and "未分派" not in page
+    row = next(r for r in listed(clients["haidian"], "?region=海淀").split("<tr") if haidian in r)
+    assert "<td>北京海淀区</td>" in row and "<td>海淀区工会</td>" in row
 
 
 def test_worker_text_is_shown_as_text(app, clients):
@@ -257,6 +265,10 @@ def test_export_uses_the_filters_and_the_scope_and_is_audited(app, clients):
     other = file_complaint(app, "w-2")
     body = export(clients["supervisor"], "?topic=probation").get_data().decode("utf-8-sig")
     assert mine in body and other not in body
+    district = file_complaint(app, "w-3", employer="宏达电子厂", region="北京海淀区")
+    rows = list(csv.DictReader(io.StringIO(export(clients["supervisor"], "?region=海淀")
+                                           .get_data().decode("utf-8-sig"))))
+    assert [(r["编号"], r["地区"], r["负责工会"]) for r in rows] == [(district, "北京海淀区", "海淀区工会")]
     with app.app_context():
         AccountService(services().db).add("hd-boss", "海淀主任", "supervisor", "海淀区工会", password=PASSWORD)
     district = app.test_client()
