@@ -2,7 +2,9 @@
 
 Our database keeps the handoff; the Rasa HTTP API carries replies to the worker's channel
 and pauses/resumes the bot. A reply is stored before it is sent, so a failed delivery is
-reported to the staff member and kept, never silently dropped.
+reported to the staff member and kept, never silently dropped. On the web chat a reply counts
+as delivered only when the worker's page confirms it (``staff_ack``); until then the page is
+sent it again each time it connects (bot.channels.webchat).
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ logger = logging.getLogger(__name__)
 RESUME_ACTION = "action_handoff_resume"
 # Rasa channels that can send a message the worker did not just ask for.
 PUSH_CHANNELS = {"socketio", "callback", "wechat", "wecom"}
+# Channels whose client confirms each staff reply: sent is not yet delivered there.
+CONFIRMING_CHANNELS = {"socketio"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Delivery:
     message_id: int
     delivered: bool
     error: str | None = None
+    # Sent, waiting for the worker's page to confirm it (it is sent again when the page reconnects).
+    pending: bool = False
 
 
 class StaffDesk:
@@ -62,21 +68,25 @@ class StaffDesk:
         if handoff.channel not in PUSH_CHANNELS:
             error = f"channel {handoff.channel or 'unknown'} cannot receive later messages"
         else:
+            staff_name = handoff.claimed_by.display_name if handoff.claimed_by else ""
+            metadata = {"handoff_id": handoff_id, "staff": True, "staff_message_id": message_id,
+                        "staff_name": staff_name}
             try:
-                self.rasa.send_bot_message(handoff.sender_id, text, {"handoff_id": handoff_id, "staff": True})
+                self.rasa.send_bot_message(handoff.sender_id, text, metadata)
             except RasaRequestFailed as exc:  # e.g. WeChat's 48-hour window has closed
                 error = f"not delivered: {exc.detail}"
             except RasaUnavailable as exc:
                 error = f"rasa unavailable: {exc}"
         error = error[:200] if error else None  # the column's size
-        self.handoffs.mark_delivery(message_id, delivered=error is None, error=error)
+        pending = error is None and handoff.channel in CONFIRMING_CHANNELS
+        self.handoffs.mark_delivery(message_id, delivered=None if pending else error is None, error=error)
         if error:
             logger.warning("handoff %s reply %s not delivered: %s", handoff_id, message_id, error)
-        return Delivery(message_id, error is None, error)
+        return Delivery(message_id, error is None and not pending, error, pending)
 
     def resolve(self, handoff_id: int, username: str) -> Handoff:
         """Hand the conversation back: the bot resumes, tells the worker, asks for a rating."""
-        handoff = self.handoffs.get(handoff_id)
+        handoff = self.handoffs.check_may_resolve(handoff_id, username)
         # Rasa first: if it cannot resume, nothing changes and the staff member can retry.
         self.rasa.resume(handoff.sender_id)
         resolved = self.handoffs.resolve(handoff_id, username)

@@ -109,8 +109,11 @@ def _dispatch(args: argparse.Namespace, db: Database, handoffs: HandoffService, 
         out(_handoff_line(desk.claim(args.handoff_id, args.staff)))
     elif args.command == "reply":
         delivery = desk.reply(args.handoff_id, args.staff, args.text)
-        out("delivered" if delivery.delivered else f"NOT delivered (kept): {delivery.error}")
-        return 0 if delivery.delivered else 3
+        if delivery.pending:
+            out("sent; delivered once the worker's chat page confirms it")
+        else:
+            out("delivered" if delivery.delivered else f"NOT delivered (kept): {delivery.error}")
+        return 0 if delivery.delivered or delivery.pending else 3
     elif args.command == "resolve":
         out(_handoff_line(desk.resolve(args.handoff_id, args.staff)))
     elif args.command == "complaints":

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import (AuditEntry, Complaint, Handoff, HandoffMessage, HandoffStatus,
-                                StaffUser)
+                                MessageRole, StaffUser)
 
 
 class ComplaintRepository:
@@ -82,6 +82,19 @@ class HandoffRepository:
     def message(self, message_id: int) -> HandoffMessage | None:
         return self.session.get(HandoffMessage, message_id)
 
+    def staff_replies_for(self, sender_id: str, channel: str, acknowledged: bool | None = None,
+                          ids: Sequence[int] | None = None) -> Sequence[HandoffMessage]:
+        """Staff messages in ``sender_id``'s handoffs on ``channel``, in the order they were written."""
+        query = (select(HandoffMessage).join(Handoff)
+                 .where(Handoff.sender_id == sender_id, Handoff.channel == channel,
+                        HandoffMessage.role == MessageRole.STAFF.value)
+                 .order_by(HandoffMessage.id))
+        if acknowledged is False:
+            query = query.where(or_(HandoffMessage.delivered.is_(None), HandoffMessage.delivered.is_(False)))
+        if ids is not None:
+            query = query.where(HandoffMessage.id.in_(list(ids)))
+        return self.session.scalars(query).all()
+
     def event_stamps(self, handoff_id: int) -> set[float]:
         query = select(HandoffMessage.event_ts).where(HandoffMessage.handoff_id == handoff_id,
                                                       HandoffMessage.event_ts.is_not(None))
@@ -110,8 +123,11 @@ class AuditRepository:
         self.session.add(AuditEntry(actor=actor, action=action, object_type=object_type,
                                     object_id=str(object_id), detail=detail or {}))
 
-    def recent(self, limit: int = 100, actor: str | None = None) -> Sequence[AuditEntry]:
+    def recent(self, limit: int = 100, actor: str | None = None, condition: Any = None) -> Sequence[AuditEntry]:
+        """The newest entries (by ``actor``, within ``condition``: see bot.storage.audit)."""
         query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
         if actor:
             query = query.where(AuditEntry.actor == actor)
+        if condition is not None:
+            query = query.where(condition)
         return self.session.scalars(query).all()

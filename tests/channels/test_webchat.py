@@ -1,26 +1,41 @@
-"""The web chat channel delivers replies with session persistence on (RasaHQ/rasa#13027)."""
+"""The web chat channel delivers replies with session persistence on (RasaHQ/rasa#13027),
+binds every message to the session its socket joined, and delivers staff replies until the
+worker's page confirms them."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 import socketio
 
-import uuid
-
 from bot.channels.common import MAX_MESSAGE_CHARS, replies
+from bot.storage.accounts import AccountService
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+from bot.storage.services import HandoffRequest, HandoffService
 from tests.conftest import ROOT, free_port, wait_for
 
 SERVER = Path(__file__).with_name("echo_server.py")
 
 
 @pytest.fixture
-def echo_server(request):
+def echo_db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'niangjia.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def echo_server(request, echo_db, tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(SERVER), str(port), request.param], cwd=ROOT,
+    env = {**os.environ, "DATABASE_URL": echo_db, "NIANGJIA_VAR_DIR": str(tmp_path / "var")}
+    proc = subprocess.Popen([sys.executable, str(SERVER), str(port), request.param], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"http://127.0.0.1:{port}/ready", 60, proc)
@@ -28,6 +43,14 @@ def echo_server(request):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+async def _hang_up(client: socketio.AsyncClient) -> None:
+    """Close at once: with the polling transport a clean disconnect waits out the long poll (~30 s)."""
+    await client.eio.disconnect(abort=True)
+    for task in (client.eio.read_loop_task, client.eio.write_loop_task):
+        if task is not None:
+            task.cancel()
 
 
 async def _exchange(url: str, messages: list[object], session_id: str | None = None,
@@ -58,7 +81,7 @@ async def _exchange(url: str, messages: list[object], session_id: str | None = N
                 break
             await asyncio.sleep(0.1)
     finally:
-        await client.disconnect()
+        await _hang_up(client)
     return received
 
 
@@ -97,3 +120,132 @@ async def test_empty_and_oversized_messages_get_a_plain_answer(echo_server):
     expected = replies()
     assert replies_ == [expected["empty_message"], expected["message_too_long"],
                         expected["empty_message"], "echo:😀"]
+
+
+class Page:
+    """A worker's chat page over socket.io: joins a session, confirms staff replies like chat.js."""
+
+    def __init__(self, url: str, session_id: str, confirm: bool = True) -> None:
+        self.url, self.session_id, self.confirm = url, session_id, confirm
+        self.client = socketio.AsyncClient()
+        self.received: list[dict] = []
+        self.confirmed = asyncio.Event()
+        self.client.on("session_confirm", lambda _id: self.confirmed.set())
+        self.client.on("bot_uttered", self._on_message)
+
+    async def _on_message(self, data: dict) -> None:
+        self.received.append(data)
+        if self.confirm and isinstance(data.get("staff_message_id"), int):
+            await self.client.emit("staff_ack", {"ids": [data["staff_message_id"]]})
+
+    async def __aenter__(self) -> "Page":
+        await self.client.connect(self.url, transports=["polling"], socketio_path="/socket.io")
+        await self.client.emit("session_request", {"session_id": self.session_id})
+        await asyncio.wait_for(self.confirmed.wait(), 10)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.sleep(0.5)  # let confirmations reach the server
+        await _hang_up(self.client)
+
+    async def wait(self, count: int) -> list[dict]:
+        for _ in range(50):
+            if len(self.received) >= count:
+                break
+            await asyncio.sleep(0.1)
+        return self.received
+
+
+def _staff_replies(url: str, sender: str, texts: list[str]) -> tuple[HandoffService, list[int]]:
+    """A handoff of ``sender`` on the web chat, claimed, with ``texts`` replied while no page was open."""
+    db = Database(url)
+    AccountService(db).add("li", "李干事")
+    handoffs = HandoffService(db)
+    handoff = handoffs.open(HandoffRequest(sender, "socketio", "requested",
+                                           transcript=[("worker", "转人工", time.time())]))
+    handoffs.claim(handoff.id, "li")
+    ids = [handoffs.record_staff_reply(handoff.id, "li", text) for text in texts]
+    return handoffs, ids
+
+
+def _delivered(handoffs: HandoffService, sender: str) -> list[bool | None]:
+    handoff = handoffs.queue()[0] if handoffs.queue() else None
+    assert handoff is not None and handoff.sender_id == sender
+    return [m.delivered for m in handoffs.get(handoff.id).messages if m.role == "staff"]
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_replies_written_while_the_page_was_closed_arrive_once_in_order(echo_server, echo_db):
+    sender = uuid.uuid4().hex
+    handoffs, ids = _staff_replies(echo_db, sender, ["你好，我是工会的李干事", "请把工资条拍照发给我们"])
+    assert _delivered(handoffs, sender) == [None, None]
+
+    async with Page(echo_server, sender) as page:
+        received = await page.wait(2)
+    assert [(m["text"], m["staff_message_id"], m["staff_name"]) for m in received] == [
+        ("你好，我是工会的李干事", ids[0], "李干事"), ("请把工资条拍照发给我们", ids[1], "李干事")]
+    assert _delivered(handoffs, sender) == [True, True]
+
+    # Confirmed replies are not sent again when the page comes back.
+    async with Page(echo_server, sender) as page:
+        await asyncio.sleep(1)
+    assert page.received == []
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_an_unconfirmed_reply_is_sent_again_at_the_next_connection(echo_server, echo_db):
+    sender = uuid.uuid4().hex
+    handoffs, ids = _staff_replies(echo_db, sender, ["我们明天联系你的单位"])
+    async with Page(echo_server, sender, confirm=False) as page:  # the phone locked before confirming
+        assert [m["staff_message_id"] for m in await page.wait(1)] == ids
+    assert _delivered(handoffs, sender) == [None]
+    async with Page(echo_server, sender) as page:
+        assert [m["staff_message_id"] for m in await page.wait(1)] == ids
+    assert _delivered(handoffs, sender) == [True]
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_nobody_receives_or_confirms_another_workers_replies(echo_server, echo_db):
+    victim, attacker = uuid.uuid4().hex, uuid.uuid4().hex
+    handoffs, ids = _staff_replies(echo_db, victim, ["你的投诉我们已经受理"])
+    async with Page(echo_server, attacker) as page:
+        await page.client.emit("staff_ack", {"ids": ids})  # confirming the victim's reply
+        await asyncio.sleep(1)
+    assert page.received == []
+    assert _delivered(handoffs, victim) == [None]
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_a_message_goes_to_the_socket_own_session_whatever_session_id_it_names(echo_server):
+    """socket.io: another worker's session_id in user_uttered reaches only the sender's own room."""
+    victim = uuid.uuid4().hex
+    async with Page(echo_server, victim) as victim_page, \
+            Page(echo_server, uuid.uuid4().hex) as attacker_page:
+        await attacker_page.client.emit("user_uttered", {"message": "查询投诉进度", "session_id": victim})
+        attacker_received = await attacker_page.wait(1)
+        await asyncio.sleep(0.5)
+    assert [m.get("text") for m in attacker_received] == ["echo:查询投诉进度"]
+    assert victim_page.received == []
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_asking_for_new_sessions_does_not_escape_the_rate_limit(echo_server):
+    client = socketio.AsyncClient()
+    received: list[str] = []
+    confirmed: list[str] = []
+    client.on("bot_uttered", lambda data: received.append(data.get("text")))
+    client.on("session_confirm", lambda session: confirmed.append(session))
+    await client.connect(echo_server, transports=["polling"], socketio_path="/socket.io")
+    try:
+        for n in range(30):  # a fresh session id before every message
+            await client.emit("session_request", {"session_id": uuid.uuid4().hex})
+            await client.emit("user_uttered", {"message": f"第{n}条"})
+            await asyncio.sleep(0.05)  # the polling transport carries a bounded number of packets per request
+        for _ in range(50):
+            if len(received) >= 30:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await _hang_up(client)
+    assert len(set(confirmed)) == 30
+    assert received.count(replies()["rate_limited"]) >= 5  # the burst is 20

@@ -6,7 +6,7 @@ import time
 from bot.console.deps import services
 from bot.storage.models import AuditEntry, Priority
 from bot.storage.services import HandoffRequest
-from tests.console.conftest import open_handoff, post
+from tests.console.conftest import PASSWORD, login, open_handoff, post
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -68,7 +68,9 @@ def test_claim_reply_resolve_reaches_the_worker_and_is_audited(app, clients, ras
     page = client.get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
     assert "发送回复" in page
     response = post(client, f"/console/handoffs/{handoff.id}/reply", **{"reply-text": "您好，我是工会李干事"})
-    assert "已发送" in client.get(response.location).get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    # A web-chat reply is sent, but delivered only once the worker's page confirms it.
+    assert "回复已发出" in page and "职工尚未收到" in page
     assert rasa.sent("w-flow") == ["您好，我是工会李干事"]
     post(client, f"/console/handoffs/{handoff.id}/resolve")
     assert ("resume", "w-flow", None) in rasa.calls
@@ -166,3 +168,29 @@ def test_what_the_bot_collected_is_labelled_in_chinese(app, clients):
     assert "所在省份" in page and "月工资（元）" in page and "6000" in page
     assert "calc_monthly_wage" not in page
     assert "some_new_slot" in page  # a slot without a label still shows, by its name
+
+
+def test_a_colleague_cannot_transfer_or_resolve_a_handoff_someone_else_claimed(app, clients, rasa):
+    with app.app_context():
+        services().accounts.add("staff2", "周干事", "staff", "朝阳区工会", password=PASSWORD)
+        haidian = next(u.id for u in services().accounts.units() if u.name == "海淀区工会")
+    colleague = app.test_client()
+    assert login(colleague, "staff2").status_code == 302
+    handoff = _open(app, "w-own", employer="星光电子厂")
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/claim")
+    page = colleague.get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
+    assert 'id="resolve-form"' not in page and 'id="transfer-form"' not in page and "已由李干事认领" in page
+    for action, data in (("transfer", {"target": f"unit:{haidian}"}), ("resolve", {})):
+        response = post(colleague, f"/console/handoffs/{handoff.id}/{action}", **data)
+        assert response.status_code == 403, action
+        assert "已由李干事认领" in response.get_data(as_text=True)
+    with app.app_context():
+        kept = services().handoffs.get(handoff.id)
+    assert (kept.status, kept.claimed_by.username) == ("claimed", "staff")
+    assert not [c for c in rasa.calls if c[0] in ("resume", "execute")]  # the bot was never woken
+    # The claimer, and a supervisor above them, may.
+    assert 'id="resolve-form"' in clients["supervisor"].get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/transfer", target="staff:staff2")
+    post(clients["supervisor"], f"/console/handoffs/{handoff.id}/resolve")
+    with app.app_context():
+        assert services().handoffs.get(handoff.id).status == "resolved"

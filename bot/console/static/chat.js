@@ -1,6 +1,8 @@
 // Web chat for workers: Rasa's socket.io channel with a persistent session.
 // The session id and the visible transcript live in localStorage, so a page reload
 // continues the same conversation. All text is inserted with textContent (never HTML).
+// A union staff member's reply carries an id: it is shown once, kept, then confirmed with
+// "staff_ack"; the server sends unconfirmed replies again whenever the page connects.
 (function () {
   "use strict";
   var SESSION_KEY = "niangjia.session";
@@ -22,6 +24,8 @@
 
   var history = load(HISTORY_KEY, []);
   var sessionId = load(SESSION_KEY, null);
+  var shownStaff = {};
+  history.forEach(function (entry) { if (entry.staffId) shownStaff[entry.staffId] = true; });
 
   function remember(entry) {
     history.push(entry);
@@ -34,7 +38,13 @@
     row.className = "msg " + entry.from;
     var bubble = document.createElement("div");
     bubble.className = "bubble";
-    bubble.textContent = entry.text;
+    if (entry.from === "staff") {
+      var name = document.createElement("div");
+      name.className = "name";
+      name.textContent = "工会工作人员" + (entry.staffName ? " · " + entry.staffName : "");
+      bubble.appendChild(name);
+    }
+    bubble.appendChild(document.createTextNode(entry.text));
     row.appendChild(bubble);
     log.appendChild(row);
     if (entry.buttons && entry.buttons.length) {
@@ -79,11 +89,21 @@
   });
 
   socket.on("bot_uttered", function (msg) {
+    if (typeof msg.staff_message_id === "number") { receiveStaff(msg); return; }
     var buttons = (msg.quick_replies || msg.buttons || []).map(function (b) {
       return { title: b.title, payload: b.payload };
     });
     if (msg.text) show({ from: "bot", text: msg.text, buttons: buttons });
   });
+
+  function receiveStaff(msg) {
+    var id = msg.staff_message_id;
+    if (!shownStaff[id]) {
+      shownStaff[id] = true;
+      show({ from: "staff", text: msg.text || "", staffName: msg.staff_name || "", staffId: id });
+    }
+    socket.emit("staff_ack", { ids: [id] });  // kept on this page: the reply is delivered
+  }
 
   function send(payload, shownText) {
     if (!sessionId) { setStatus("正在连接，请稍候再发。"); return; }
