@@ -70,6 +70,12 @@ def start_server(argv: list[str], env: dict[str, str], log: Path, health: str, c
     raise TimeoutError(f"{argv[2:4]} did not start; see {log}")
 
 
+# Tokens of the servers a benchmark starts (servers refuse secrets under 32 characters).
+RASA_TOKEN = "bench-rasa-api-token-0123456789abcdef"
+REST_TOKEN = "bench-rest-channel-token-0123456789abcdef"
+REST_AUTH = {"Authorization": f"Bearer {REST_TOKEN}"}
+
+
 class RasaServer:
     """A given model on a real Rasa server (our launcher, SQL tracker store) and action server,
     as in production, on free ports and a temporary var/ (SQLite)."""
@@ -86,7 +92,7 @@ class RasaServer:
         actions_port = free_port()
         env = dict(os.environ, **load_settings().channel_env, NIANGJIA_VAR_DIR=str(var),
                    ACTIONS_PORT=str(actions_port), TRACKER_URL=f"sqlite:///{var / 'tracker.db'}",
-                   CALLBACK_URL="", REDIS_URL="", TF_CPP_MIN_LOG_LEVEL="2", SANIC_AUTO_EXTEND="false",
+                   CALLBACK_URL="", REDIS_URL="", REST_TOKEN=REST_TOKEN, TF_CPP_MIN_LOG_LEVEL="2", SANIC_AUTO_EXTEND="false",
                    ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook")
         rasa = [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(self.model),
                 "--port", str(self.port), "--interface", "127.0.0.1", "--credentials", "credentials.yml",
@@ -129,7 +135,8 @@ class Assistant:
         self._tmp = tempfile.TemporaryDirectory(prefix="niangjia-bench-")
         var = Path(self._tmp.name)
         self.env = dict(os.environ, NIANGJIA_VAR_DIR=str(var), RASA_PORT=str(free_port()),
-                        ACTIONS_PORT=str(free_port()), RASA_TOKEN="bench-token", CALLBACK_URL="",
+                        ACTIONS_PORT=str(free_port()), RASA_TOKEN=RASA_TOKEN, REST_TOKEN=REST_TOKEN,
+                        CALLBACK_URL="",
                         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                         **extra_env)
         self.rasa_url = f"http://127.0.0.1:{self.env['RASA_PORT']}"
@@ -140,7 +147,7 @@ class Assistant:
         var = Path(self._tmp.name)
         try:
             for name, health in (("actions", f"http://127.0.0.1:{self.env['ACTIONS_PORT']}/health"),
-                                 ("rasa", f"{self.rasa_url}/status?token=bench-token")):
+                                 ("rasa", f"{self.rasa_url}/status?token={RASA_TOKEN}")):
                 self._procs.append(start_server([sys.executable, "-m", "bot.cli", "run", name], self.env,
                                           var / f"{name}.log", health))
         except BaseException:

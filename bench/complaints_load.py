@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import Assistant, project_model  # noqa: E402
+from bench._common import REST_AUTH, Assistant, project_model  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Complaint  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
@@ -46,7 +46,7 @@ def run_worker(url: str, worker: int, per_worker: int, latencies: list[float],
         for text in answers(worker, n):
             started = time.perf_counter()
             try:
-                response = session.post(f"{url}/webhooks/rest/webhook",
+                response = session.post(f"{url}/webhooks/rest/webhook", headers=REST_AUTH,
                                         json={"sender": sender, "message": text}, timeout=60)
                 response.raise_for_status()
                 replies = " ".join(m.get("text") or "" for m in response.json())

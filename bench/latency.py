@@ -20,7 +20,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, RasaServer, load_nlu_examples, project_model, train  # noqa: E402
+from _common import REST_AUTH, ROOT, RasaServer, load_nlu_examples, project_model, train  # noqa: E402
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -40,7 +40,7 @@ def _conversation(url: str, sender: str, texts: list[str]) -> tuple[list[float],
         started = time.perf_counter()
         worker = f"{sender}-{n // MESSAGES_PER_CONVERSATION}"
         try:
-            reply = session.post(f"{url}/webhooks/rest/webhook",
+            reply = session.post(f"{url}/webhooks/rest/webhook", headers=REST_AUTH,
                                  json={"sender": worker, "message": text}, timeout=30)
             ok = reply.status_code == 200 and reply.json()
         except requests.RequestException:

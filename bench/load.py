@@ -37,7 +37,7 @@ from sqlalchemy import column, create_engine, select, table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._common import Assistant, project_model  # noqa: E402
+from bench._common import REST_AUTH, Assistant, project_model  # noqa: E402
 from bot.channels.common import replies  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 
@@ -188,7 +188,7 @@ async def run_load(url: str, scripts: Scripts, args: argparse.Namespace) -> tupl
     rng = random.Random(args.seed)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT)
     connector = aiohttp.TCPConnector(limit=args.users + 10)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers=REST_AUTH) as http:
         load = Load(url, scripts, (args.think_min, args.think_max), time.monotonic() + args.duration,
                     http, failure_texts())
         started = time.perf_counter()
@@ -201,6 +201,11 @@ def chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
         yield items[i:i + size]
 
 
+def conversation(sender: str) -> str:
+    """The id Rasa and our tables keep for a REST client's ``sender`` (bot.channels.rest)."""
+    return f"rest:{sender}"
+
+
 def check_tickets(database_url: str, stats: Stats) -> dict[str, int]:
     """Every confirmed ticket stored once, to its sender; the benchmark's rows == confirmed tickets."""
     complaints = table("complaints", column("ticket"), column("sender_id"))
@@ -210,13 +215,13 @@ def check_tickets(database_url: str, stats: Stats) -> dict[str, int]:
                      for r in db.execute(select(complaints.c.ticket, complaints.c.sender_id)
                                          .where(complaints.c.ticket.in_(c)))]
         rows = sum(len(db.execute(select(complaints.c.ticket).where(complaints.c.sender_id.in_(c))).all())
-                   for c in chunks(list(stats.answered)))
+                   for c in chunks([conversation(s) for s in stats.answered]))
     engine.dispose()
     found = Counter(ticket for ticket, _ in by_ticket)
     return {"confirmed": len(stats.tickets), "rows": rows,
             "tickets_missing": sum(1 for t in stats.tickets if not found[t]),
             "tickets_duplicated": sum(n - 1 for n in found.values() if n > 1),
-            "wrong_sender": sum(1 for t, s in by_ticket if stats.tickets[t] != s)}
+            "wrong_sender": sum(1 for t, s in by_ticket if conversation(stats.tickets[t]) != s)}
 
 
 def check_tracker(tracker_url: str, stats: Stats) -> dict[str, int]:
@@ -225,11 +230,11 @@ def check_tracker(tracker_url: str, stats: Stats) -> dict[str, int]:
     logged: defaultdict[str, list[str]] = defaultdict(list)
     engine = create_engine(tracker_url)
     with engine.connect() as db:
-        for c in chunks(list(stats.answered)):
+        for c in chunks([conversation(s) for s in stats.answered]):
             query = (select(events.c.sender_id, events.c.data)
                      .where(events.c.type_name == "user", events.c.sender_id.in_(c)).order_by(events.c.id))
             for sender, data in db.execute(query):
-                logged[sender].append(json.loads(data).get("text"))
+                logged[sender.removeprefix("rest:")].append(json.loads(data).get("text"))
     engine.dispose()
     lost = duplicated = misordered = 0
     for sender, expected in stats.answered.items():

@@ -29,7 +29,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, free_port, project_model, start_server  # noqa: E402
+from _common import RASA_TOKEN, REST_AUTH, REST_TOKEN, ROOT, free_port, project_model, start_server  # noqa: E402
 
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.teaching.publish import PublishOutcome, publish  # noqa: E402
@@ -67,7 +67,7 @@ def copy_project(root: Path, model: Path) -> None:
 def environment(root: Path) -> dict[str, str]:
     return dict(os.environ, NIANGJIA_ROOT=str(root), NIANGJIA_VAR_DIR=str(root / "var"),
                 NIANGJIA_MODELS_DIR=str(root / "models"), RASA_PORT=str(free_port()),
-                ACTIONS_PORT=str(free_port()), WEB_PORT=str(free_port()), RASA_TOKEN="bench-token",
+                ACTIONS_PORT=str(free_port()), WEB_PORT=str(free_port()), RASA_TOKEN=RASA_TOKEN, REST_TOKEN=REST_TOKEN,
                 CALLBACK_URL="", RASA_TELEMETRY_ENABLED="false",
                 PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
@@ -92,7 +92,7 @@ def answered(settings: Settings, run: str) -> dict[str, tuple[bool, str]]:
 
 
 def say(settings: Settings, sender: str, text: str, timeout: float = 60) -> list[str]:
-    response = requests.post(f"{settings.rasa_url}/webhooks/rest/webhook",
+    response = requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", headers=REST_AUTH,
                              json={"sender": sender, "message": text}, timeout=timeout)
     response.raise_for_status()
     return [m.get("text") or "" for m in response.json()]

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from bot.config import Settings, load_settings
+from bot.config import RASA_TOKEN_VARIABLE, Settings, load_settings, make_private_dir, weak_secrets
 from bot import logmask, privacy_cli, staff_cli
 from bot.channels.wechat_menu import menu_json
 from bot.knowledge.generate import write_training_data
@@ -42,27 +42,34 @@ def _exec(argv: list[str], env: dict[str, str], settings: Settings) -> None:
 
 def run_server(name: str, settings: Settings) -> None:
     """Replace this process with one of the servers (used by the Procfile)."""
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    weak = weak_secrets()
+    if weak:
+        raise SystemExit(f"refusing to start: {', '.join(weak)} must be a random value of at least 32 "
+                         "characters, not a placeholder (CHANGE-ME); leave it unset on one machine to "
+                         "generate one under var/")
+    make_private_dir(settings.var_dir)
     python = sys.executable
     if name == "rasa":
         model = ensure_model(settings)
         # Only the chat page's own origins may call the Rasa server from a browser.
         web_origins = [f"http://localhost:{settings.web_port}",
                        f"http://{settings.host}:{settings.web_port}"]
+        # The API token goes through the environment (bot.rasa_server), never the command line
+        # (readable by every user in ps).
         argv = [
             python, "-m", "bot.rasa_server", "run", "--enable-api",
-            "--auth-token", settings.rasa_token,
             "--model", str(model),
             "--interface", settings.host, "--port", str(settings.rasa_port),
             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
             "--cors", *web_origins,
         ]
-        _exec(argv, _rasa_env(settings), settings)
+        _exec(argv, {**_rasa_env(settings), RASA_TOKEN_VARIABLE: settings.rasa_token}, settings)
     elif name == "actions":
         upgrade(settings.database_url)
         argv = [python, "-m", "rasa_sdk", "--actions", "actions",
                 "--port", str(settings.actions_port)]
-        _exec(argv, _rasa_env(settings), settings)
+        # rasa_sdk listens on 0.0.0.0 unless told otherwise: only NIANGJIA_HOST (loopback by default).
+        _exec(argv, {**_rasa_env(settings), "SANIC_HOST": settings.host}, settings)
     elif name == "web":
         argv = [
             python, "-m", "gunicorn", "--workers", str(settings.web_workers),

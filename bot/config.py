@@ -5,6 +5,7 @@ with :func:`load_settings`; nothing else reads ``os.environ`` for configuration.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ class Settings:
     channel_env: Mapping[str, str]
     console_secret_key: str
     console_session_minutes: int
+    # Bearer token of the REST and callback channels (integrations).
+    rest_token: str
+    # Key of the HMAC that turns a WeChat openid / WeCom userid into our sender id.
+    sender_key: str
+    # Session cookies over HTTPS only even when the request does not look like HTTPS (they are
+    # anyway when it does).
     console_secure_cookies: bool
     # Every Rasa server a new model must be loaded into (one on a single machine).
     rasa_servers: tuple[str, ...] = ()
@@ -62,6 +69,9 @@ class Settings:
     # Where Rasa calls the custom actions; default: the action server on this host. In a cluster,
     # a load balancer in front of several action servers.
     action_endpoint_url: str = ""
+    # Reverse proxies in front of the web app (nginx: 1) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; 0: the connection's own address and scheme.
+    web_trusted_proxies: int = 0
 
     @property
     def rasa_url(self) -> str:
@@ -111,6 +121,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         channel_env={name: env.get(name) or default for name, default in CHANNEL_VARIABLES.items()},
         console_secret_key=env.get("CONSOLE_SECRET_KEY") or _local_secret(var_dir, "console_secret"),
         console_session_minutes=_int(env, "CONSOLE_SESSION_MINUTES", 60),
+        rest_token=env.get("REST_TOKEN") or _local_secret(var_dir, "rest_token"),
+        sender_key=env.get("SENDER_KEY") or _local_secret(var_dir, "sender_key"),
         console_secure_cookies=env.get("CONSOLE_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
         rasa_servers=tuple(u.strip().rstrip("/") for u in env.get("RASA_SERVERS", "").split(",") if u.strip())
         or (f"http://{host}:{rasa_port}",),
@@ -120,6 +132,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 60),
         retention_days=_int(env, "RETENTION_DAYS", 365),
         action_endpoint_url=env.get("ACTION_ENDPOINT_URL", ""),
+        web_trusted_proxies=_int(env, "WEB_TRUSTED_PROXIES", 0),
     )
 
 
@@ -143,8 +156,42 @@ def _local_secret(var_dir: Path, name: str) -> str:
     path = var_dir / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    path.write_text(token, encoding="utf-8")
-    path.chmod(0o600)
-    return token
+    make_private_dir(var_dir)
+    # Processes starting together (make run) must share one secret: create it under a lock,
+    # private from its first byte, and make it visible only once it is complete.
+    with open(var_dir / ".secrets.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        token = secrets.token_hex(32)  # hex: never starts with "-", which a command line would misread
+        partial = var_dir / f".{name}.{os.getpid()}"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(token)
+        os.replace(partial, path)
+        return token
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) readable by this user only (umask 077)."""
+    previous = os.umask(0o077)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    finally:
+        os.umask(previous)
+
+
+# How ``niangjia run rasa`` hands the API token to bot.rasa_server (not on the command line).
+RASA_TOKEN_VARIABLE = "NIANGJIA_RASA_AUTH_TOKEN"
+
+# Secrets a server refuses to start with when they are weak (empty = generated or channel off).
+SECRET_VARIABLES = ("CONSOLE_SECRET_KEY", "RASA_TOKEN", "REST_TOKEN", "SENDER_KEY", "WECHAT_TOKEN",
+                    "WECHAT_APP_SECRET", "WECHAT_AES_KEY", "WECOM_TOKEN", "WECOM_SECRET", "WECOM_AES_KEY")
+MIN_SECRET_CHARS = 32
+
+
+def weak_secrets(env: Mapping[str, str] | None = None) -> list[str]:
+    """Names of secrets set to a placeholder (``CHANGE-ME``) or shorter than 32 characters."""
+    env = os.environ if env is None else env
+    return [name for name in SECRET_VARIABLES
+            if env.get(name) and ("CHANGE-ME" in env[name].upper() or len(env[name]) < MIN_SECRET_CHARS)]

@@ -61,7 +61,9 @@ class RasaClient:
 
     @staticmethod
     def _conversation(sender_id: str) -> str:
-        return f"/conversations/{quote(sender_id, safe='')}"
+        # ":" stays as it is: integration ids are "rest:<sender>", and Rasa's router does not
+        # decode "%3A" back into the conversation id.
+        return f"/conversations/{quote(sender_id, safe=':')}"
 
     def tracker(self, sender_id: str) -> dict[str, Any]:
         return self._call("GET", f"{self._conversation(sender_id)}/tracker",

@@ -21,12 +21,15 @@ answer's JSON schema is compiled once (Rasa re-checks the schema on every call),
 whose request never reached an action server (refused, or a pooled connection already
 closed) is tried once more.
 
-Usage: ``python -m bot.rasa_server run …`` takes the arguments of ``rasa``.
+Usage: ``python -m bot.rasa_server run …`` takes the arguments of ``rasa``; the API token comes
+from the environment (``NIANGJIA_RASA_AUTH_TOKEN``), so it never shows in ``ps``.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections import OrderedDict
 from typing import Any
 
@@ -38,6 +41,7 @@ from rasa.shared.exceptions import RasaException
 logger = logging.getLogger(__name__)
 
 FAILURE_RESPONSE = "utter_action_failed"
+
 _original_run = RemoteAction.run
 # Turns already apologised for: a form calls several remote actions in one turn
 # (validation, then the question), and the worker should read the apology once.
@@ -190,6 +194,12 @@ def main() -> None:
 
     logmask.install()
     install()
+    from bot.config import RASA_TOKEN_VARIABLE
+
+    token = os.environ.pop(RASA_TOKEN_VARIABLE, "")
+    if token:
+        # One "--opt=value" word: argparse would take a token starting with "-" for an option.
+        sys.argv.append(f"--auth-token={token}")
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -29,9 +29,29 @@ from bot.cluster.processes import free_port, kill, terminate, wait_for  # noqa: 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 # The WeChat accounts every test stack is configured with (their API is a FakeWeChatApi).
-WECHAT = {"token": "wechat-test-token", "app_id": "wx5e1f0c0ffee00001", "secret": "wechat-test-secret"}
-WECOM = {"token": "wecom-test-token", "corp_id": "ww5e1f0c0ffee00002", "agent_id": "1000002",
-         "secret": "wecom-test-secret", "aes_key": "k9QnF2xWm4Rt7Yp1Lc8Vb3Zs6Hd0Gj5Ku2Ae4Tf7Wq1"}
+# (Servers refuse secrets under 32 characters; WeChat allows tokens of at most 32.)
+WECHAT = {"token": "wechatTestToken0123456789abcdefA", "app_id": "wx5e1f0c0ffee00001",
+          "secret": "wechat-test-secret-0123456789abcdef"}
+WECOM = {"token": "wecomTestToken0123456789abcdefAB", "corp_id": "ww5e1f0c0ffee00002", "agent_id": "1000002",
+         "secret": "wecom-test-secret-0123456789abcdef", "aes_key": "k9QnF2xWm4Rt7Yp1Lc8Vb3Zs6Hd0Gj5Ku2Ae4Tf7Wq1"}
+# The Rasa API token and the REST channel's bearer token of every test stack.
+RASA_TOKEN = "test-rasa-api-token-0123456789abcdef"
+REST_TOKEN = "test-rest-channel-token-0123456789abcdef"
+REST_AUTH = {"Authorization": f"Bearer {REST_TOKEN}"}
+# The key of WeChat/WeCom conversation ids (bot.storage.channels.channel_sender_id) of every stack.
+SENDER_KEY = "test-sender-id-key-0123456789abcdef"
+
+
+def wechat_id(channel: str, external_id: str) -> str:
+    """The conversation id a test stack gives a WeChat (``wechat``) or WeCom (``wecom``) user."""
+    from bot.storage.channels import channel_sender_id
+
+    return channel_sender_id(channel, external_id, SENDER_KEY)
+
+
+def rest_id(sender: str, channel: str = "rest") -> str:
+    """The conversation id Rasa keeps for a REST (or callback) client's ``sender``."""
+    return f"{channel}:{sender}"
 BIN = Path(sys.executable).parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # never phone home from tests
 
@@ -94,7 +114,9 @@ class CallbackRecorder:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bot"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def texts(self, recipient: str) -> list[str]:
+    def texts(self, sender: str) -> list[str]:
+        """What reached the integration for its ``sender`` (Rasa's conversation ``callback:<sender>``)."""
+        recipient = rest_id(sender, "callback")
         with self._lock:
             return [m.get("text") or "" for m in self.messages if m.get("recipient_id") == recipient]
 
@@ -118,7 +140,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.update(NIANGJIA_VAR_DIR=str(var_dir), RASA_PORT=str(free_port()), WEB_PORT=str(free_port()),
-                   ACTIONS_PORT=str(free_port()), RASA_TOKEN="test-token", WEB_WORKERS="1",
+                   ACTIONS_PORT=str(free_port()), RASA_TOKEN=RASA_TOKEN, REST_TOKEN=REST_TOKEN, SENDER_KEY=SENDER_KEY, WEB_WORKERS="1",
                    CALLBACK_URL=callback_url, PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
         env["RASA_PUBLIC_URL"] = f"http://127.0.0.1:{env['RASA_PORT']}"
         env.pop("DATABASE_URL", None)
@@ -161,8 +183,9 @@ class Stack:
             log.close()
 
     def events(self, sender: str) -> list[dict]:
-        """Every event Rasa stored for ``sender`` (its HTTP API, all sessions)."""
-        response = requests.get(f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker",
+        """Every event Rasa stored for the conversation ``sender`` (its HTTP API, all sessions);
+        a REST client's conversation is ``rest_id(sender)``."""
+        response = requests.get(f"{self.rasa_url}/conversations/{quote(sender, safe=':')}/tracker",
                                 params={"token": self.token}, timeout=30)
         response.raise_for_status()
         return response.json()["events"]
@@ -171,12 +194,16 @@ class Stack:
         """What Rasa recorded as ``sender``'s messages."""
         return [e.get("text") for e in self.events(sender) if e.get("event") == "user"]
 
-    def say(self, sender: str, text: str) -> list[str]:
-        """A worker's message over the REST channel; the bot's replies."""
-        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",
+    def answer(self, sender: str, text: str) -> list[dict]:
+        """A worker's message over the REST channel; the bot's messages (text, buttons …)."""
+        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook", headers=REST_AUTH,
                                  json={"sender": sender, "message": text}, timeout=60)
         response.raise_for_status()
-        return [m.get("text") or "" for m in response.json()]
+        return response.json()
+
+    def say(self, sender: str, text: str) -> list[str]:
+        """A worker's message over the REST channel; the bot's replies."""
+        return [m.get("text") or "" for m in self.answer(sender, text)]
 
     def wechat(self, wecom: bool = False) -> WeChatServerSim:
         """WeChat's servers calling this stack's Official Account (plain) or WeCom (safe) webhook."""
@@ -187,7 +214,7 @@ class Stack:
 
     def say_callback(self, sender: str, text: str) -> None:
         """A worker's message over the callback channel (replies go to the recorder)."""
-        response = requests.post(f"{self.rasa_url}/webhooks/callback/webhook",
+        response = requests.post(f"{self.rasa_url}/webhooks/callback/webhook", headers=REST_AUTH,
                                  json={"sender": sender, "message": text}, timeout=60)
         response.raise_for_status()
 

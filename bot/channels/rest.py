@@ -8,6 +8,11 @@ the rate limit → 429 with a reply saying the message was not processed. A clie
 (``input_channel``): replies of staff go to the channel the worker really used. A typed Rasa
 command ("/restart") is read as words: Rasa would otherwise end a handoff's pause.
 
+REST and callback are integration channels: every message needs ``Authorization: Bearer
+<REST_TOKEN>`` (401 otherwise), and their senders live in their own namespace
+(``rest:<sender>``, ``callback:<sender>``), so no REST client reaches a web-chat, WeChat or
+WeCom conversation, whatever ``sender`` it names.
+
 When handling a message fails (the tracker store's database or the lock store's Redis is
 down) the worker gets ``system_busy`` instead of an empty answer, and the log names the
 error without the worker's text (Rasa's own handler would log the text at error level).
@@ -15,6 +20,7 @@ error without the worker's text (Rasa's own handler would log the text at error 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -55,12 +61,18 @@ def guard_turns(on_new_message: OnNewMessage) -> OnNewMessage:
 class _Guard:
     """The request middleware shared by both channels."""
 
-    def __init__(self, channel: str) -> None:
+    def __init__(self, channel: str, token: str) -> None:
         self.channel = channel
+        self.expected = f"Bearer {token}".encode("utf-8")
 
     async def __call__(self, request: Request) -> HTTPResponse | None:
         if request.method != "POST" or not request.path.endswith("/webhook"):
             return None
+        given = (request.headers.get("authorization") or "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, self.expected):
+            logger.warning("%s: request without the REST token refused", self.channel)
+            return response.json({"error": "unauthorized", "message": replies()["unauthorized"]}, status=401,
+                                 headers={"WWW-Authenticate": "Bearer"})
         try:
             body = request.json
         except SanicException:
@@ -72,11 +84,12 @@ class _Guard:
         if isinstance(text, str):
             body["message"] = as_words(text)
         problem = problem_with(text)
+        recipient = namespaced(self.channel, sender)
         if problem is not None:
-            return response.json([{"recipient_id": sender, "text": problem}])
-        if not await limiter().allow(f"{self.channel}:{sender}"):
+            return response.json([{"recipient_id": recipient, "text": problem}])
+        if not await limiter().allow(recipient):
             logger.warning("%s: sender over the rate limit", self.channel)
-            return response.json([{"recipient_id": sender, "text": replies()["rate_limited"]}], status=429)
+            return response.json([{"recipient_id": recipient, "text": replies()["rate_limited"]}], status=429)
         return None
 
 
@@ -91,8 +104,15 @@ def _well_formed(body: object) -> bool:
 
 
 def _guarded_blueprint(blueprint: Blueprint, channel: str) -> Blueprint:
-    blueprint.middleware("request")(_Guard(channel))
+    from bot.config import load_settings
+
+    blueprint.middleware("request")(_Guard(channel, load_settings().rest_token))
     return blueprint
+
+
+def namespaced(channel: str, sender: str) -> str:
+    """The conversation id of an integration's ``sender``: only this channel can reach it."""
+    return f"{channel}:{sender}"
 
 
 class GuardedRestInput(RestInput):
@@ -101,6 +121,10 @@ class GuardedRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        sender = await super()._extract_sender(req)
+        return namespaced(self.name(), sender) if sender else None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         return _guarded_blueprint(super().blueprint(guard_turns(on_new_message)), self.name())
@@ -112,6 +136,10 @@ class GuardedCallbackInput(CallbackInput):
     @classmethod
     def name(cls) -> str:
         return "callback"
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        sender = await super()._extract_sender(req)
+        return namespaced(self.name(), sender) if sender else None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         return _guarded_blueprint(super().blueprint(guard_turns(on_new_message)), self.name())

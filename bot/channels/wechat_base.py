@@ -34,10 +34,11 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import as_words, problem_with, replies
 from bot.channels.ratelimit import limiter
+from bot.channels.replay import nonce_guard
 from bot.channels.wechat_api import WeChatApiClient, WeChatApiOutput
 from bot.channels.wechat_menu import click_payloads
 from bot.channels.wechat_text import choice, render
-from bot.storage.channels import ChannelService, InboxClaim
+from bot.storage.channels import ChannelService, InboxClaim, channel_sender_id
 from bot.storage.errors import StorageUnavailable
 from bot.storage.models import InboxState
 
@@ -91,8 +92,9 @@ class WeChatStyleInput(InputChannel):
     delivery_window: timedelta | None = CS_WINDOW
 
     def __init__(self, token: str, account_id: str, crypto: Any, api: WeChatApiClient | None,
-                 store: ChannelService | None, reply_seconds: float = 4.0) -> None:
+                 store: ChannelService | None, reply_seconds: float = 4.0, sender_key: str | None = None) -> None:
         self.token = token
+        self._sender_key = sender_key
         self.account_id = account_id
         self.crypto = crypto
         self.api = api
@@ -171,6 +173,7 @@ class WeChatStyleInput(InputChannel):
                        arrived: float) -> tuple[int, str]:
         try:
             message = self._open(args, raw)
+            await self._check_not_replayed(args, message)
         except RequestRefused as exc:
             logger.warning("%s request refused: %s", self.name(), exc.reason)
             return exc.status, exc.reason
@@ -214,6 +217,17 @@ class WeChatStyleInput(InputChannel):
         if not message.source:
             raise RequestRefused(400, "message without sender")
         return message
+
+    async def _check_not_replayed(self, args: dict[str, str], message: Any) -> None:
+        """Plain mode signs no body: a signed (timestamp, nonce) carries one message, from the
+        openid WeChat names in the URL (bot.channels.replay)."""
+        if not self.plain_signature or self.crypto is not None:
+            return  # safe mode: the signature covers the encrypted body
+        openid = args.get("openid")
+        if openid and not hmac.compare_digest(openid.encode("utf-8"), str(message.source).encode("utf-8")):
+            raise RequestRefused(403, "sender does not match the signed openid")
+        if not await nonce_guard().fresh(self.name(), args["timestamp"], args["nonce"], message_key(message)):
+            raise RequestRefused(403, "replayed signature")
 
     def check_timestamp(self, args: dict[str, str]) -> None:
         stamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
@@ -323,9 +337,13 @@ class WeChatStyleInput(InputChannel):
             self._in_background(asyncio.to_thread(store.purge_inbox, INBOX_KEEP))
 
     def sender_id(self, external_id: str) -> str:
-        """Rasa's sender id: a hash, so logs and trackers do not carry the WeChat user id."""
-        digest = hashlib.sha256(f"{self.account_id}:{external_id}".encode("utf-8")).hexdigest()
-        return f"{self.name()}_{digest[:40]}"
+        """Rasa's sender id: an HMAC under ``SENDER_KEY``, so logs and trackers do not carry the
+        WeChat user id and no other channel can compute it."""
+        if self._sender_key is None:
+            from bot.config import load_settings
+
+            self._sender_key = load_settings().sender_key
+        return channel_sender_id(self.name(), external_id, self._sender_key)
 
 
 def _event_turn(event: str) -> Callable[[Any], Turn]:

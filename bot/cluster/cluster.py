@@ -59,8 +59,9 @@ class Cluster:
 
     def __post_init__(self) -> None:
         self.logs = self.root / "logs"
-        if not self.token:
-            self.token = load_settings({"NIANGJIA_VAR_DIR": str(self.root / "var")}).rasa_token
+        local = load_settings({"NIANGJIA_VAR_DIR": str(self.root / "var")})
+        self.token = self.token or local.rasa_token
+        self.rest_token = local.rest_token  # the REST channel's bearer token, shared by every server
         self.postgres = PostgresServer(self.layout.postgres_port, self.root / "pg", durable=self.durable)
         self.redis = RedisServer(self.layout.redis_port, self.root / "redis")
         config = render(self.root / "nginx", self.layout.public_port, self.layout.rasa_api_port,
@@ -74,6 +75,11 @@ class Cluster:
     @property
     def public_url(self) -> str:
         return f"http://127.0.0.1:{self.layout.public_port}"
+
+    @property
+    def rest_auth(self) -> dict[str, str]:
+        """The header a REST integration sends."""
+        return {"Authorization": f"Bearer {self.rest_token}"}
 
     @property
     def rasa_api_url(self) -> str:
@@ -104,12 +110,13 @@ class Cluster:
         env.pop("TRACKER_URL", None)
         env.update(
             NIANGJIA_VAR_DIR=str(self.root / "var"), DATABASE_URL=self.database_url, REDIS_URL=self.redis.url,
-            RASA_TOKEN=self.token, RASA_SERVERS=rasa_servers, TICKET_LOCK_LIFETIME="20",
+            RASA_TOKEN=self.token, REST_TOKEN=self.rest_token, RASA_SERVERS=rasa_servers, TICKET_LOCK_LIFETIME="20",
             RASA_PUBLIC_URL=f"http://localhost:{self.layout.public_port}",
             # Rasa servers call the actions through nginx; the web app calls Rasa through nginx.
             RASA_PORT=str(port if kind == "rasa" else self.layout.rasa_api_port),
             ACTIONS_PORT=str(port if kind == "actions" else self.layout.actions_port),
             WEB_PORT=str(self.layout.web_port), CALLBACK_URL=env.get("CALLBACK_URL", ""),
+            WEB_TRUSTED_PROXIES="1",  # nginx
             PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         )
         env.update(self.extra_env)

@@ -5,6 +5,8 @@ message retried by WeChat is processed once even when the retry reaches another 
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +23,16 @@ from bot.storage.models import ChannelInbox, ChannelToken, ChannelUser, InboxSta
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+def channel_sender_id(channel: str, external_id: str, key: str) -> str:
+    """The conversation id of a WeChat openid / WeCom userid: an HMAC under the server's key.
+
+    Nobody without the key can compute a worker's id from public values (a plain hash of the
+    app id and the openid could be), so no other channel can name this conversation.
+    """
+    digest = hmac.new(key.encode("utf-8"), f"{channel}:{external_id}".encode("utf-8"), hashlib.sha256)
+    return f"{channel}_{digest.hexdigest()[:40]}"
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,14 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head", **attributes: str) -> None:
+    """Migrate ``url`` to ``revision``; ``attributes`` (``sender_key``, ``tracker_url``) stand in
+    for the settings that data migrations read otherwise."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    config.attributes.update(attributes)
+    command.upgrade(config, revision)
 
 
 def downgrade(url: str, revision: str) -> None:

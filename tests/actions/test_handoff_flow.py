@@ -5,15 +5,9 @@ import time
 import uuid
 
 import pytest
-import requests
 
 from bot.storage.models import Priority
-from tests.conftest import CallbackRecorder, Stack
-
-
-def events(stack: Stack, sender: str) -> list[dict]:
-    return requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
-                        params={"token": stack.token}, timeout=10).json()["events"]
+from tests.conftest import CallbackRecorder, Stack, rest_id
 
 
 def test_staff_answer_in_the_same_chat_while_the_bot_stays_silent(stack: Stack, desk,
@@ -25,7 +19,7 @@ def test_staff_answer_in_the_same_chat_while_the_bot_stays_silent(stack: Stack, 
     stack.say_callback(worker, "我想跟工作人员直接聊")
     callback_recorder.wait_for(worker, "转接工会工作人员")
 
-    [handoff] = [h for h in staff_desk.queue() if h.sender_id == worker]
+    [handoff] = [h for h in staff_desk.queue() if h.sender_id == rest_id(worker, "callback")]
     assert (handoff.reason, handoff.channel, handoff.status) == ("requested", "callback", "open")
     assert "公司拖欠工资怎么办" in [m.text for m in handoff.messages]
 
@@ -34,7 +28,7 @@ def test_staff_answer_in_the_same_chat_while_the_bot_stays_silent(stack: Stack, 
     stack.say_callback(worker, "老板说月底再发，已经拖了三个月了")
     time.sleep(3)
     assert len(callback_recorder.texts(worker)) == before
-    assert events(stack, worker)[-1]["event"] == "user"
+    assert stack.events(rest_id(worker, "callback"))[-1]["event"] == "user"
     shown = staff_desk.show(handoff.id)
     assert shown.messages[-1].text == "老板说月底再发，已经拖了三个月了"
 
@@ -64,7 +58,7 @@ def test_crisis_words_answer_at_once_and_go_first_in_the_queue(stack: Stack, des
     stack.say(worker, "我要投诉")  # also inside a form
     reply = "\n".join(stack.say(worker, message))
     assert all(number in reply for number in hotlines)
-    handoff = next(h for h in staff_desk.queue() if h.sender_id == worker)
+    handoff = next(h for h in staff_desk.queue() if h.sender_id == rest_id(worker))
     assert handoff.reason == "crisis" and handoff.priority < Priority.NORMAL
     assert staff_desk.queue()[0].priority <= handoff.priority
 
@@ -73,7 +67,7 @@ def test_a_reply_that_cannot_be_delivered_is_kept_and_reported(stack: Stack, des
     staff_desk, staff = desk
     worker = uuid.uuid4().hex
     stack.say(worker, "转人工")  # plain REST cannot carry later messages
-    handoff = next(h for h in staff_desk.queue() if h.sender_id == worker)
+    handoff = next(h for h in staff_desk.queue() if h.sender_id == rest_id(worker))
     staff_desk.claim(handoff.id, staff)
     delivery = staff_desk.reply(handoff.id, staff, "请问你在哪个区？")
     assert not delivery.delivered and "cannot receive" in delivery.error

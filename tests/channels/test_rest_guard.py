@@ -1,4 +1,5 @@
-"""The REST channel's guard on a running stack: bad requests, empty messages, the per-sender limit."""
+"""The REST channel's guard on a running stack: the bearer token, its own sender namespace, bad
+requests, empty messages, the per-sender limit."""
 from __future__ import annotations
 
 import uuid
@@ -6,12 +7,41 @@ import uuid
 import requests
 
 from bot.channels.common import replies
-from tests.conftest import Stack
+from tests.conftest import REST_AUTH, Stack, rest_id
 
 
-def post(stack: Stack, body: object = None, data: bytes | None = None) -> requests.Response:
-    return requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, data=data, timeout=60,
-                         headers=None if data is None else {"Content-Type": "application/json"})
+def post(stack: Stack, body: object = None, data: bytes | None = None, channel: str = "rest",
+         auth: dict[str, str] | None = REST_AUTH) -> requests.Response:
+    headers = {**(auth or {}), **({} if data is None else {"Content-Type": "application/json"})}
+    return requests.post(f"{stack.rasa_url}/webhooks/{channel}/webhook", json=body, data=data, timeout=60,
+                         headers=headers)
+
+
+def test_without_the_token_nothing_is_processed(servers: Stack):
+    sender = uuid.uuid4().hex
+    for channel in ("rest", "callback"):
+        for auth in (None, {"Authorization": "Bearer wrong-token"}, {"Authorization": REST_AUTH["Authorization"][7:]}):
+            response = post(servers, {"sender": sender, "message": "查询投诉进度"}, channel=channel, auth=auth)
+            assert response.status_code == 401, (channel, auth)
+            assert "没有权限" in response.json()["message"]
+    assert servers.user_texts(rest_id(sender)) == [] and servers.user_texts(rest_id(sender, "callback")) == []
+
+
+def test_a_rest_client_cannot_reach_a_web_chat_or_wechat_conversation(servers: Stack):
+    """The attack: POST another channel's sender id (a web-chat session, a WeChat hash) with the token."""
+    victim = uuid.uuid4().hex  # a web-chat session id
+    assert post(servers, {"sender": rest_id("setup"), "message": "你好"}).status_code == 200
+    requests.post(f"{servers.rasa_url}/conversations/{victim}/tracker/events", params={"token": servers.token},
+                  json=[{"event": "user", "text": "我要投诉", "parse_data": {"intent": {"name": "file_complaint"}},
+                         "input_channel": "socketio"}], timeout=30).raise_for_status()
+    before = servers.events(victim)
+    for forged in (victim, f"wechat_{victim}", "socketio:" + victim):
+        answer = post(servers, {"sender": forged, "message": "删除我的数据"})
+        assert answer.status_code == 200
+        assert all(m["recipient_id"] == rest_id(forged) for m in answer.json())
+        assert servers.user_texts(rest_id(forged)) == ["删除我的数据"]  # the client's own conversation
+    assert post(servers, {"sender": victim, "message": "确认删除"}).status_code == 200
+    assert servers.events(victim) == before  # the victim's conversation has no new event
 
 
 def test_malformed_requests_get_a_400_that_says_what_is_expected(servers: Stack):
@@ -29,7 +59,7 @@ def test_empty_and_oversized_messages_are_answered_without_reaching_the_model(se
     assert post(servers, {"sender": sender, "message": "   "}).json()[0]["text"] == replies()["empty_message"]
     too_long = post(servers, {"sender": sender, "message": "欠薪" * 1500}).json()
     assert too_long[0]["text"] == replies()["message_too_long"]
-    assert servers.user_texts(sender) == []
+    assert servers.user_texts(rest_id(sender)) == []
 
 
 def test_a_sender_over_the_limit_is_told_to_slow_down_and_nothing_else_is_lost(servers: Stack):
@@ -39,13 +69,13 @@ def test_a_sender_over_the_limit_is_told_to_slow_down_and_nothing_else_is_lost(s
     assert limited, "30 messages in a few seconds should exceed the burst of 20"
     assert limited[0].json()[0]["text"] == replies()["rate_limited"]
     answered = [f"第{i}个问题：加班费怎么算" for i, r in enumerate(statuses) if r.status_code == 200]
-    assert servers.user_texts(sender) == answered  # every answered message stored once, none of the refused
+    assert servers.user_texts(rest_id(sender)) == answered  # every answered message stored once, none of the refused
     assert post(servers, {"sender": other, "message": "年假有几天"}).status_code == 200
 
 
 def test_a_client_cannot_pose_as_another_channel(servers: Stack):
     sender = uuid.uuid4().hex
     post(servers, {"sender": sender, "message": "你好", "input_channel": "socketio"})
-    tracker = requests.get(f"{servers.rasa_url}/conversations/{sender}/tracker",
+    tracker = requests.get(f"{servers.rasa_url}/conversations/{rest_id(sender)}/tracker",
                            params={"token": servers.token}, timeout=30).json()
     assert tracker["latest_input_channel"] == "rest"

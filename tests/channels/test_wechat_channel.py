@@ -313,3 +313,33 @@ def test_two_stores_share_the_retry_guard(store_url: str) -> None:
     first, second = ChannelService(Database(store_url)), ChannelService(Database(store_url))
     claims = [first.claim_message("wechat", "k" * 64), second.claim_message("wechat", "k" * 64)]
     assert [c.first for c in claims] == [True, False]
+
+
+# -- plain mode: a signature is good for one message (issue: nobody acts as another worker) ----------
+@pytest.mark.parametrize("harness", ["wechat"], indirect=True)
+async def test_a_captured_plain_mode_signature_cannot_carry_another_message(harness: Harness) -> None:
+    worker, attacker_victim = _user(), _user()
+    params, body = harness.sim.signed(harness.sim.text(worker, "我要投诉"))
+    assert (await harness.post_raw(params, body)).status == 200
+    # The same signed timestamp and nonce, with another worker's openid and other words.
+    forged = harness.sim.text(attacker_victim, "删除我的数据")
+    response = await harness.post_raw(dict(params, openid=attacker_victim), forged.encode("utf-8"))
+    assert response.status == 403
+    assert [m.text for m in harness.bot.received] == ["我要投诉"]  # nothing processed for the victim
+
+
+@pytest.mark.parametrize("harness", ["wechat"], indirect=True)
+async def test_wechats_own_retry_of_the_same_message_is_still_answered_once(harness: Harness) -> None:
+    params, body = harness.sim.signed(harness.sim.text(_user(), "加班费怎么算"))
+    first, retry = await harness.post_raw(params, body), await harness.post_raw(params, body)
+    assert first.status == retry.status == 200
+    assert harness.sim.reply_text(retry.text) == harness.sim.reply_text(first.text)
+    assert len(harness.bot.received) == 1
+
+
+@pytest.mark.parametrize("harness", ["wechat"], indirect=True)
+async def test_a_body_whose_sender_is_not_the_signed_openid_is_refused(harness: Harness) -> None:
+    worker, victim = _user(), _user()
+    params, body = harness.sim.signed(harness.sim.text(victim, "查询投诉进度"))
+    response = await harness.post_raw(dict(params, openid=worker), body)
+    assert response.status == 403 and harness.bot.received == []

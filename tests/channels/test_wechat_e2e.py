@@ -12,12 +12,10 @@ from typing import Iterator
 import pytest
 import requests
 
-from bot.channels.wechat import WeChatInput
-from bot.channels.wecom import WeComInput
 from bot.storage.db import Database
 from bot.storage.models import ChannelUser
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
-from tests.conftest import WECHAT, WECOM, Stack, _stack, staff_desk
+from tests.conftest import Stack, _stack, staff_desk, wechat_id
 
 TICKET = re.compile(r"NJ-\d{8}-[2-9A-HJKMNP-Z]{5}")
 
@@ -54,9 +52,7 @@ class Worker:
 
 
 def _sender(worker: Worker, wecom: bool = False) -> str:
-    if wecom:
-        return WeComInput("x", f"{WECOM['corp_id']}:{WECOM['agent_id']}", None, None, None).sender_id(worker.openid)
-    return WeChatInput("x", WECHAT["app_id"], None, None, None).sender_id(worker.openid)
+    return wechat_id("wecom" if wecom else "wechat", worker.openid)
 
 
 def test_a_wechat_worker_can_do_everything_a_web_chat_worker_can(stack: Stack, desk, fake_wechat_api) -> None:
@@ -68,8 +64,10 @@ def test_a_wechat_worker_can_do_everything_a_web_chat_worker_can(stack: Stack, d
     assert "不得克扣或无故拖欠" in answer and "《" in answer
 
     assert "单位叫什么名字" in worker.say("我要投诉")
+    where = worker.say("宏达电子厂")
+    assert "哪个城市" in where
     # The topic is taken from the question answered just before (wage arrears).
-    assert "发生了什么" in worker.say("宏达电子厂")
+    assert "发生了什么" in worker.say(worker.option(where, "跳过"))
     assert "什么时候开始" in worker.say("老板拖欠我三个月工资，一共两万四千元")
     assert "多少名职工" in worker.say("今年八月")
     assert "手机号" in worker.say("3")  # no options shown: a digit is an answer, not a choice

@@ -61,7 +61,7 @@ def _serving(cluster: Cluster, in_a_row: int = 6, timeout: float = 90) -> None:
             tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
             pytest.fail(f"the cluster does not serve through nginx (last: {last})\n" + "\n".join(tail))
         try:
-            last = requests.post(f"{cluster.public_url}/webhooks/rest/webhook",
+            last = requests.post(f"{cluster.public_url}/webhooks/rest/webhook", headers=cluster.rest_auth,
                                  json={"sender": f"probe-{uuid.uuid4().hex}", "message": "你好"},
                                  timeout=30).status_code
         except requests.RequestException as error:

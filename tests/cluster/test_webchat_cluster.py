@@ -48,7 +48,7 @@ def test_staff_replies_sent_through_any_rasa_server_reach_the_worker(healthy: Cl
 
 def test_the_per_sender_limit_holds_across_rasa_servers(healthy: Cluster):
     sender = uuid.uuid4().hex
-    codes = [requests.post(f"{healthy.public_url}/webhooks/rest/webhook",
+    codes = [requests.post(f"{healthy.public_url}/webhooks/rest/webhook", headers=healthy.rest_auth,
                            json={"sender": sender, "message": f"第{i}次：年假有几天"}, timeout=60).status_code
              for i in range(26)]
     # Round robin spreads these over both servers; the burst of 20 is counted once, in Redis.

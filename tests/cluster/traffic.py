@@ -19,14 +19,16 @@ from sqlalchemy import create_engine, text
 
 from bot.channels.common import replies
 from bot.cluster.cluster import Cluster
+from tests.conftest import rest_id
 
 TICKET = re.compile(r"NJ-\d{8}-[2-9A-HJKMNP-Z]{5}")
 FAQ = ["加班费怎么算", "公司拖欠工资怎么办", "年假有几天", "试用期最长多久", "工伤怎么认定"]
 
 
 def complaint(n: int) -> list[str]:
-    """One complaint's answers; each differs (the same complaint twice is stored once)."""
-    return ["我要投诉", f"第{n}号测试电子厂", "/wage_arrears", f"拖欠工资{1000 + n}元，已经两个月", "上个月", "2",
+    """One complaint's answers; each differs (the same complaint twice is stored once). The city in
+    the employer's name is taken as the worker's region, so the form does not ask for it."""
+    return ["我要投诉", f"苏州第{n}号测试电子厂", "/wage_arrears", f"拖欠工资{1000 + n}元，已经两个月", "上个月", "2",
             "匿名", "确认提交"]
 
 
@@ -62,7 +64,7 @@ class Traffic:
     def say(self, sender: str, message: str, session: requests.Session | None = None) -> Sent:
         try:
             response = (session or requests).post(f"{self.cluster.public_url}/webhooks/rest/webhook",
-                                                  json={"sender": sender, "message": message}, timeout=90)
+                                                  headers=self.cluster.rest_auth, json={"sender": sender, "message": message}, timeout=90)
             texts = [m.get("text") or "" for m in response.json()] if response.status_code == 200 else []
             sent = Sent(sender, message, response.status_code, texts, time.time())
         except (requests.RequestException, ValueError):
@@ -106,7 +108,7 @@ class Traffic:
 def count_check(cluster: Cluster, traffic: Traffic) -> dict[str, list]:
     """Lost or duplicated messages and tickets (all lists empty = nothing lost, nothing twice)."""
     engine = create_engine(cluster.database_url)
-    senders = sorted({s.sender for s in traffic.sent})
+    senders = sorted({rest_id(s.sender) for s in traffic.sent})
     stored: Counter = Counter()
     with engine.connect() as conn:
         for start in range(0, len(senders), 200):
@@ -114,7 +116,7 @@ def count_check(cluster: Cluster, traffic: Traffic) -> dict[str, list]:
             rows = conn.execute(text("SELECT sender_id, data FROM events WHERE type_name = 'user' "
                                      "AND sender_id = ANY(:senders)"), {"senders": chunk})
             for sender, data in rows:
-                stored[(sender, json.loads(data).get("text"))] += 1
+                stored[(sender.removeprefix("rest:"), json.loads(data).get("text"))] += 1
         tickets = Counter(t for (t,) in conn.execute(
             text("SELECT ticket FROM complaints WHERE ticket = ANY(:t)"), {"t": traffic.tickets}))
     engine.dispose()

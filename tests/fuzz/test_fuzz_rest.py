@@ -24,7 +24,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.channels.common import MAX_MESSAGE_CHARS, replies
-from tests.conftest import Stack
+from tests.conftest import REST_AUTH, Stack, rest_id
 from tests.fuzz.conftest import (fuzz, hostile_text, injection_text, rasa_alive, revive, short_text,
                                  unicode_text)
 
@@ -38,7 +38,7 @@ def _sender() -> str:
 def _post(stack: Stack, body: bytes, path: str = "rest", params: dict | None = None,
           content_type: str = "application/json") -> requests.Response:
     return requests.post(f"{stack.rasa_url}/webhooks/{path}/webhook", data=body, params=params,
-                         headers={"Content-Type": content_type}, timeout=120)
+                         headers={"Content-Type": content_type, **REST_AUTH}, timeout=120)
 
 
 def _readable(response: requests.Response) -> str:
@@ -111,13 +111,13 @@ def test_hostile_text_is_answered_once_or_cleanly_refused(live: Stack, text: str
     assert response.status_code in (200, *CLEAN_REFUSALS), (response.status_code, response.text[:300])
     if response.status_code != 200:
         assert _readable(response).strip()
-        assert live.user_texts(sender) == []
+        assert live.user_texts(rest_id(sender)) == []
         return
     answers = response.json()
-    assert all(a.get("recipient_id") == sender for a in answers)
+    assert all(a.get("recipient_id") == rest_id(sender) for a in answers)
     if not text.strip().startswith("/"):  # "/intent" texts: see test_typing_a_rasa_command_gets_an_answer
         assert any((a.get("text") or "").strip() or a.get("buttons") or a.get("image") for a in answers)
-    recorded = live.user_texts(sender)
+    recorded = live.user_texts(rest_id(sender))
     if not text.strip():
         assert [a["text"] for a in answers] == [replies()["empty_message"]] and recorded == []
     elif len(text) > MAX_MESSAGE_CHARS:

@@ -27,13 +27,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.channels.common import MAX_MESSAGE_CHARS, replies
-from bot.channels.wechat import WeChatInput
 from bot.channels.wechat_base import MAX_BODY_BYTES, MAX_CLOCK_SKEW_SECONDS
-from bot.channels.wecom import WeComInput
 from bot.storage.db import Database
 from bot.storage.models import ChannelInbox, ChannelUser
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
-from tests.conftest import WECHAT, WECOM, Stack
+from tests.conftest import Stack, wechat_id
 from tests.fuzz.conftest import (emoji_text, fuzz, hostile_text, injection_text, short_text, shown, unicode_text,
                                  xml_safe)
 
@@ -56,10 +54,8 @@ def _openid() -> str:
 
 
 def _sender(kind: str, openid: str) -> str:
-    """Rasa's sender id for a WeChat user (a hash: Rasa never sees the openid)."""
-    if kind == "wecom":
-        return WeComInput("x", f"{WECOM['corp_id']}:{WECOM['agent_id']}", None, None, None).sender_id(openid)
-    return WeChatInput("x", WECHAT["app_id"], None, None, None).sender_id(openid)
+    """Rasa's sender id for a WeChat user (an HMAC: Rasa never sees the openid)."""
+    return wechat_id(kind, openid)
 
 
 def _stored(db: Database) -> tuple[int, int]:

@@ -26,4 +26,4 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(project: Path, tmp_path: Path) -> Settings:
     return load_settings({"NIANGJIA_ROOT": str(project), "NIANGJIA_VAR_DIR": str(tmp_path / "var"),
-                          "RASA_TOKEN": "test-token"})
+                          "RASA_TOKEN": "test-rasa-api-token-0123456789abcdef"})
