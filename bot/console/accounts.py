@@ -7,9 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from bot.console.access import requires
+from bot.console.access import PASSWORD_RULE, new_password, requires
 from bot.console.deps import say, services
-from bot.storage.accounts import MIN_PASSWORD_LENGTH, unit_tree
+from bot.storage.accounts import EVERYTHING, unit_tree
+from bot.storage.audit import audit_condition
 from bot.storage.models import Role
 from bot.storage.repositories import AuditRepository
 
@@ -22,7 +23,7 @@ class AccountForm(FlaskForm):
     display_name = StringField(validators=[DataRequired(), Length(max=100)])
     role = SelectField(choices=ROLE_CHOICES)
     unit = SelectField(choices=[], validate_choice=False)
-    password = PasswordField(validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
+    password = PasswordField(validators=[DataRequired(message=PASSWORD_RULE), new_password])
 
 
 class AccountEditForm(FlaskForm):
@@ -30,7 +31,7 @@ class AccountEditForm(FlaskForm):
     role = SelectField(choices=ROLE_CHOICES)
     unit = SelectField(choices=[], validate_choice=False)
     active = BooleanField()
-    password = PasswordField(validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
+    password = PasswordField(validators=[Optional(), new_password])
 
 
 class UnitForm(FlaskForm):
@@ -119,7 +120,9 @@ def unit_update(unit_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/audit")
 @requires(Role.SUPERVISOR)
 def audit():  # type: ignore[no-untyped-def]
+    """Entries about objects in the user's scope; admins see every entry."""
     actor = (request.args.get("actor") or "").strip()
+    scope = EVERYTHING if current_user.can(Role.ADMIN) else services().accounts.scope(current_user.org_unit_id)
     with services().db.transaction() as session:
-        entries = AuditRepository(session).recent(300, actor or None)
+        entries = AuditRepository(session).recent(300, actor or None, audit_condition(scope))
     return render_template("console/audit.html", entries=entries, actor=actor)

@@ -13,6 +13,7 @@ from bot.console.access import requires
 from bot.console.deps import local_time, say, services
 from bot.storage.accounts import Scope, unit_tree
 from bot.storage.models import Handoff, HandoffStatus, MessageRole, Role, utcnow
+from bot.storage.services import may_hand_on
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ def detail(handoff_id: int):  # type: ignore[no-untyped-def]
     transfer.target.choices = _transfer_choices()
     return render_template("console/handoff.html", handoff=handoff, reply=TextForm(prefix="reply"),
                            note=TextForm(prefix="note"), transfer=transfer, action=ActionForm(),
-                           mine=bool(handoff.claimed_by and handoff.claimed_by.username == current_user.username))
+                           mine=bool(handoff.claimed_by and handoff.claimed_by.username == current_user.username),
+                           may_hand_on=may_hand_on(handoff, current_user.id, current_user.role))
 
 
 @bp.get("/handoffs/<int:handoff_id>/messages.json")
@@ -124,6 +126,8 @@ def reply(handoff_id: int):  # type: ignore[no-untyped-def]
         delivery = services().desk.reply(handoff_id, current_user.username, form.text.data)
         if delivery.delivered:
             flash(say("reply_delivered"), "info")
+        elif delivery.pending:
+            flash(say("reply_pending"), "info")
         else:
             flash(say("reply_not_delivered", reason=delivery.error or ""), "error")
     return redirect(url_for("handoffs.detail", handoff_id=handoff_id))

@@ -52,9 +52,20 @@ class BadCredentials(NiangjiaError):
     """Wrong username or password (never says which)."""
 
 
-class LoginLocked(NiangjiaError):
-    """Too many wrong passwords: the account is locked until ``until`` (UTC)."""
+class LoginThrottled(NiangjiaError):
+    """Too many wrong passwords lately (for this name, address or browser): try again in ``seconds``."""
 
-    def __init__(self, until: object) -> None:
-        super().__init__(f"locked until {until}")
-        self.until = until
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"too many failed logins: wait {seconds} s")
+        self.seconds = seconds
+
+
+class NotHandoffOwner(NiangjiaError):
+    """A claimed handoff is its claimer's: only they, a supervisor or an admin may transfer or resolve it."""
+
+    def __init__(self, handoff_id: int, claimer: str, claimer_name: str) -> None:
+        super().__init__(f"handoff {handoff_id} is claimed by {claimer}: only they or a supervisor "
+                         f"may transfer or resolve it")
+        self.handoff_id = handoff_id
+        self.claimer = claimer
+        self.claimer_name = claimer_name

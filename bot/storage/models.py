@@ -93,8 +93,6 @@ class StaffUser(Base):
     org_unit_id = Column(Integer, ForeignKey("org_units.id"))
     password_hash = Column(String(255))
     active = Column(Boolean, nullable=False, default=True)
-    failed_logins = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime())
     last_login_at = Column(DateTime())
     # Console sessions started before this are over (logout, password change): the session
     # cookie is signed, not stored, so a copied cookie would otherwise live on.
@@ -102,6 +100,17 @@ class StaffUser(Base):
     created_at = Column(DateTime(), nullable=False, default=utcnow)
 
     org_unit = relationship(OrgUnit, lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Recent failed logins of one account name, client address or browser (``key``: a hash, since
+    people type a password into the name field by mistake). Shared by every web worker."""
+
+    __tablename__ = "login_throttle"
+
+    key = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    last_failed_at = Column(DateTime(), nullable=False, index=True)
 
 
 class Complaint(Base):

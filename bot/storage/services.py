@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.complaints import ComplaintDraft, complaint_priority, new_ticket
 from bot.storage.db import Database
-from bot.storage.accounts import EVERYTHING, Scope, route_in
-from bot.storage.errors import (HandoffNotFound, InvalidTransition, StaffNotFound,
+from bot.storage.accounts import EVERYTHING, Scope, route_in, route_worker
+from bot.storage.errors import (HandoffNotFound, InvalidTransition, NotHandoffOwner, StaffNotFound,
                                 TicketNotFound, UnitNotFound)
 from bot.storage.models import (Complaint, ComplaintStatus, Handoff, HandoffMessage,
-                                HandoffStatus, MessageRole, OrgUnit, Priority, StaffUser, utcnow)
+                                HandoffStatus, MessageRole, OrgUnit, Priority, Role, StaffUser, utcnow)
 from bot.storage.repositories import (AuditRepository, ComplaintRepository, HandoffRepository,
                                       StaffRepository)
 
@@ -30,6 +30,15 @@ COMPLAINT_FLOW: dict[str, set[str]] = {
     ComplaintStatus.RESOLVED.value: set(),
     ComplaintStatus.REJECTED.value: set(),
 }
+
+
+@dataclass(frozen=True)
+class StaffReply:
+    """A staff member's reply as the worker's page shows it."""
+
+    message_id: int
+    text: str
+    staff_name: str
 
 
 @dataclass(frozen=True)
@@ -70,10 +79,10 @@ class ComplaintService:
                 ticket=self.ticket_factory(now), sender_id=draft.sender_id, channel=draft.channel,
                 employer=draft.employer, topic=draft.topic, description=draft.description,
                 since_text=draft.since_text, workers_affected=draft.workers_affected,
-                phone=draft.phone, consent_to_contact=draft.consent_to_contact,
+                phone=draft.phone, consent_to_contact=draft.consent_to_contact, region=draft.region,
                 priority=int(complaint_priority(draft.topic, draft.workers_affected, now.date())),
                 status=ComplaintStatus.NEW.value, dedupe_key=key, created_at=now, updated_at=now,
-                org_unit_id=route_in(session, draft.employer, None)))
+                org_unit_id=route_in(session, draft.employer, draft.region)))
             AuditRepository(session).record("worker", "complaint.filed", "complaint", complaint.ticket,
                                             {"priority": complaint.priority, "topic": draft.topic})
         logger.info("complaint filed ticket=%s priority=%s", complaint.ticket, complaint.priority)
@@ -124,6 +133,18 @@ class HandoffRequest:
     transcript: Sequence[tuple[str, str, float]] = ()
 
 
+def may_hand_on(handoff: Handoff, staff_id: int, role: Role) -> bool:
+    """Transfer and resolve: a claimed handoff is its claimer's, or a supervisor's or admin's call."""
+    return (handoff.status != HandoffStatus.CLAIMED.value or handoff.claimed_by_id in (None, staff_id)
+            or role.rank >= Role.SUPERVISOR.rank)
+
+
+def _may_hand_on(handoff: Handoff, staff: StaffUser) -> None:
+    if not may_hand_on(handoff, staff.id, Role(staff.role)):
+        claimer = handoff.claimed_by
+        raise NotHandoffOwner(handoff.id, claimer.username, claimer.display_name)
+
+
 class HandoffService:
     def __init__(self, db: Database, clock: Clock = utcnow, claim_minutes: int = 10) -> None:
         self.db = db
@@ -146,7 +167,7 @@ class HandoffService:
                     sender_id=request.sender_id, channel=request.channel, reason=request.reason,
                     urgency=request.urgency, priority=int(request.priority), slots=request.slots,
                     status=HandoffStatus.OPEN.value, created_at=self.clock(),
-                    org_unit_id=route_in(session, request.slots.get("employer"), request.slots.get("region"))))
+                    org_unit_id=route_worker(session, request.slots)))
                 action = "handoff.opened"
             else:
                 if request.priority < handoff.priority:
@@ -205,9 +226,10 @@ class HandoffService:
                  to_unit_id: int | None = None) -> Handoff:
         """Give the conversation to a colleague (claimed by them) or to a unit's queue (open)."""
         with self.db.transaction() as session:
-            handoff, _ = self._load(session, handoff_id, username)
+            handoff, staff = self._load(session, handoff_id, username)
             if handoff.status == HandoffStatus.RESOLVED.value:
                 raise InvalidTransition("handoff", handoff.status, "transfer")
+            _may_hand_on(handoff, staff)
             if to_staff:
                 colleague = StaffRepository(session).by_username(to_staff)
                 if colleague is None or not colleague.active:
@@ -258,22 +280,45 @@ class HandoffService:
                                             {"message_id": message.id})
             return message.id
 
-    def mark_delivery(self, message_id: int, delivered: bool, error: str | None = None) -> None:
+    def mark_delivery(self, message_id: int, delivered: bool | None, error: str | None = None) -> None:
+        """``delivered`` None: sent, not yet confirmed by the worker's page."""
         with self.db.transaction() as session:
             message = HandoffRepository(session).message(message_id)
             if message is not None:
                 message.delivered, message.delivery_error = delivered, (error or None)
+
+    def unacknowledged_replies(self, sender_id: str, channel: str) -> list[StaffReply]:
+        """Staff replies to ``sender_id`` on ``channel`` that their page has not confirmed, oldest first."""
+        with self.db.transaction() as session:
+            messages = HandoffRepository(session).staff_replies_for(sender_id, channel, acknowledged=False)
+            return [StaffReply(m.id, m.text, m.staff.display_name if m.staff else "") for m in messages]
+
+    def acknowledge_replies(self, sender_id: str, channel: str, message_ids: Sequence[int]) -> int:
+        """The worker's page confirmed these replies: only replies to that worker count."""
+        with self.db.transaction() as session:
+            messages = HandoffRepository(session).staff_replies_for(sender_id, channel, ids=message_ids)
+            for message in messages:
+                message.delivered, message.delivery_error = True, None
+            return len(messages)
 
     def resolve(self, handoff_id: int, username: str) -> Handoff:
         with self.db.transaction() as session:
             handoff, staff = self._load(session, handoff_id, username)
             if handoff.status == HandoffStatus.RESOLVED.value:
                 raise InvalidTransition("handoff", handoff.status, HandoffStatus.RESOLVED.value)
+            _may_hand_on(handoff, staff)
             handoff.status, handoff.resolved_at = HandoffStatus.RESOLVED.value, self.clock()
             if handoff.claimed_by_id is None:
                 handoff.claimed_by_id, handoff.claimed_at = staff.id, handoff.resolved_at
             AuditRepository(session).record(username, "handoff.resolved", "handoff", handoff_id)
         return self.get(handoff_id)
+
+    def check_may_resolve(self, handoff_id: int, username: str) -> Handoff:
+        """The handoff, if ``username`` may resolve it (checked before Rasa is asked to resume the bot)."""
+        with self.db.transaction() as session:
+            handoff, staff = self._load(session, handoff_id, username)
+            _may_hand_on(handoff, staff)
+            return handoff
 
     def rate(self, sender_id: str, rating: int, within: timedelta = timedelta(days=1)) -> Handoff | None:
         """Store the worker's rating on their most recently resolved handoff, if any is waiting for one."""

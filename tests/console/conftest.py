@@ -88,18 +88,23 @@ def seed(db: Database) -> None:
     accounts.add("haidian", "孙干事", "staff", "海淀区工会", password=PASSWORD)
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
+def build_app(tmp_path: Path, **env: str) -> Flask:
+    """The console on a fresh seeded database in ``tmp_path``, configured with ``env`` on top."""
     url = f"sqlite:///{tmp_path / 'niangjia.db'}"
     upgrade(url)
     settings = load_settings({"NIANGJIA_VAR_DIR": str(tmp_path), "RASA_TOKEN": "t", "DATABASE_URL": url,
-                              "TRACKER_URL": f"sqlite:///{tmp_path / 'tracker.db'}"})
+                              "TRACKER_URL": f"sqlite:///{tmp_path / 'tracker.db'}", **env})
     app = create_app(settings)
     app.config["TESTING"] = True
     with app.app_context():
         seed(services().db)
         services().desk.rasa = FakeRasa()
     return app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    return build_app(tmp_path)
 
 
 @pytest.fixture(autouse=True)
@@ -144,6 +149,20 @@ def clients(app: Flask) -> dict[str, FlaskClient]:
         assert response.status_code == 302, response.get_data(as_text=True)
         result[name] = client
     return result
+
+
+# Report every Content-Security-Policy violation to the console, where watch_csp collects it.
+_CSP_REPORTER = ("document.addEventListener('securitypolicyviolation', e => console.error("
+                 "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
+
+
+def watch_csp(context) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every CSP violation on the pages of a browser context (the page's reports and Chromium's own)."""
+    found: list[str] = []
+    context.add_init_script(_CSP_REPORTER)
+    context.on("console", lambda message: found.append(message.text)
+               if "CSP violation" in message.text or "Content Security Policy" in message.text else None)
+    return found
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,18 @@
 """Login, sessions, CSRF and the authorisation matrix: every console route × every role."""
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
 import pytest
 
+import bot.storage.accounts as accounts_module
 from bot.complaints import ComplaintDraft
 from bot.console.deps import services
+from bot.storage.accounts import FREE_FAILURES
 from bot.storage.models import AuditEntry, utcnow
-from tests.console.conftest import PASSWORD, csrf_token, login, open_handoff, post
+from tests.console.conftest import PASSWORD, build_app, csrf_token, login, open_handoff, post
 
 # The least role each console endpoint needs, decided here, independently of the code's own
 # declarations. A new route fails test_every_console_route_is_in_the_matrix until it is added.
@@ -18,6 +21,7 @@ EXPECTED = {
     "access.login": LOGIN_PAGE,
     "access.logout": "staff",
     "access.home": "staff",
+    "access.password": "staff",
     "handoffs.queue": "staff",
     "handoffs.queue_json": "staff",
     "handoffs.detail": "staff",
@@ -34,7 +38,8 @@ EXPECTED = {
     "teaching.faqs": "staff",
     "teaching.faq_edit": "staff",
     "teaching.faq_retire": "staff",
-    "teaching.publish": "staff",
+    "teaching.faq_approve": "supervisor",
+    "teaching.publish": "supervisor",
     "teaching.job_json": "staff",
     "complaints.listing": "staff",
     "complaints.detail": "staff",
@@ -116,27 +121,128 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app):
     assert client.get("/console/queue").status_code == 302
 
 
-def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(app):
+class Clock:
+    """The accounts' clock, moved by the test instead of waited for."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.now = utcnow()
+        with app.app_context():
+            services().accounts.clock = lambda: self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def attempt(client, username: str, password: str, address: str = "198.51.100.7", **headers: str):  # type: ignore[no-untyped-def]
+    """A login attempt from ``address`` (what the server sees as the client's address)."""
+    return client.post("/console/login", data={"username": username, "password": password,
+                                                "csrf_token": csrf_token(client)},
+                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+
+
+def answer(response) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    flashed = re.search(r'<div class="flash[^"]*"[^>]*>([^<]*)</div>', response.get_data(as_text=True))
+    return response.status_code, flashed.group(1) if flashed else ""
+
+
+def test_wrong_passwords_slow_guessing_down_and_the_right_one_works_after_the_wait(app):
+    clock = Clock(app)
     client = app.test_client()
-    for _ in range(5):
-        login(client, "staff", "wrong password!")
-    response = login(client, "staff", PASSWORD)
-    assert response.status_code == 400 and "已锁定" in response.get_data(as_text=True)
+    for _ in range(FREE_FAILURES + 1):
+        assert answer(attempt(client, "staff", "wrong password!")) == (400, "用户名或密码不正确。")
+    # Even the right password waits now: otherwise guessing would go on at full speed.
+    status, message = answer(attempt(client, "staff", PASSWORD))
+    assert status == 429 and "请 2 秒后再试" in message
+    assert client.get("/console/queue").status_code == 302
+    clock.advance(timedelta(seconds=2))
+    assert attempt(client, "staff", PASSWORD).status_code == 302
     with app.app_context(), services().db.transaction() as session:
         actions = [e.action for e in session.query(AuditEntry).filter_by(object_id="staff")]
-    assert "staff.locked" in actions
-    # Another account is not affected.
-    assert login(app.test_client(), "supervisor").status_code == 302
+    assert "staff.login_throttled" in actions
+    # Another account, from another address, was never slowed down.
+    assert attempt(app.test_client(), "supervisor", PASSWORD, "192.0.2.44").status_code == 302
 
 
-def test_lock_expires_after_fifteen_minutes(app):
-    client = app.test_client()
-    for _ in range(5):
-        login(client, "staff", "wrong password!")
+def test_the_wait_grows_but_never_beyond_five_minutes_so_nobody_is_locked_out(app):
+    clock = Clock(app)
+    attacker = app.test_client()
+    for _ in range(40):  # never refused unheard after five minutes' wait
+        clock.advance(timedelta(minutes=5))
+        assert answer(attempt(attacker, "staff", "guess " * 3)) == (400, "用户名或密码不正确。")
+    status, message = answer(attempt(attacker, "staff", PASSWORD))
+    assert status == 429 and "请 5 分钟后再试" in message
+    # The owner, on another computer, five minutes after the attacker's last guess:
+    clock.advance(timedelta(minutes=5))
+    assert attempt(app.test_client(), "staff", PASSWORD, "192.0.2.10").status_code == 302
+
+
+def test_an_attacker_cannot_keep_the_owner_of_an_account_out(app):
+    clock = Clock(app)
+    owner = app.test_client()
+    assert attempt(owner, "staff", PASSWORD, "192.0.2.10").status_code == 302  # this browser is known now
+    post(owner, "/console/logout")
+    attacker = app.test_client()
+    for _ in range(30):  # one guess the moment each wait is over, from another address
+        clock.advance(timedelta(minutes=5))
+        attempt(attacker, "staff", "guess " * 3, "203.0.113.66")
+    assert attempt(app.test_client(), "staff", PASSWORD, "192.0.2.10").status_code == 429  # a new browser waits
+    assert attempt(owner, "staff", PASSWORD, "192.0.2.10").status_code == 302  # the owner's does not
+    assert owner.get("/console/queue").status_code == 200
+    # The owner's browser is known for the owner's account only.
+    for _ in range(30):
+        clock.advance(timedelta(minutes=5))
+        attempt(attacker, "supervisor", "guess " * 3, "203.0.113.66")
+    assert attempt(owner, "supervisor", PASSWORD, "192.0.2.10").status_code == 429
+
+
+def test_one_address_guessing_many_accounts_is_slowed_down(app):
+    Clock(app)
+    attacker = app.test_client()
+    for name in ("staff", "supervisor", "haidian", "nobody"):
+        assert attempt(attacker, name, "guess " * 3, "203.0.113.66").status_code == 400
+    # Even a right guess for a fifth name must wait; the same account from elsewhere need not.
+    assert attempt(attacker, "admin", PASSWORD, "203.0.113.66").status_code == 429
+    assert attempt(app.test_client(), "admin", PASSWORD, "192.0.2.10").status_code == 302
+
+
+def test_unknown_disabled_and_real_names_get_the_same_answers_after_the_same_work(app, monkeypatch):
+    """Nothing in the answers, nor in the work behind them, tells whether an account exists."""
     with app.app_context():
-        accounts = services().accounts
-        accounts.clock = lambda: utcnow() + timedelta(minutes=16)
-    assert login(client, "staff").status_code == 302
+        services().accounts.add("gone", "钱干事", "staff", "朝阳区工会", password=PASSWORD)
+        services().accounts.update("gone", actor="admin", active=False)
+    verified: list[str] = []
+    real_verify = accounts_module._verify
+    monkeypatch.setattr(accounts_module, "_verify", lambda h, p: verified.append(p) or real_verify(h, p))
+    clock = Clock(app)
+    seen = {}
+    for number, name in enumerate(("staff", "gone", "nobody-at-all")):
+        client, answers = app.test_client(), []
+        for step in range(12):
+            verified.clear()
+            clock.advance(timedelta(seconds=3 * (step % 3)))
+            answers.append((answer(attempt(client, name, "wrong password!", f"192.0.2.{number}")), len(verified)))
+        seen[name] = answers
+    assert seen["staff"] == seen["gone"] == seen["nobody-at-all"]
+    assert {count for _, count in seen["staff"]} == {0, 1}  # throttled answers verify nothing, others one hash
+
+
+def test_forwarded_addresses_are_believed_only_behind_a_configured_proxy(app, tmp_path):
+    """A client cannot pick its own address with X-Forwarded-For; nginx (WEB_TRUSTED_PROXIES=1) can."""
+    Clock(app)
+    attacker = app.test_client()
+    for number, name in enumerate(("staff", "supervisor", "haidian", "nobody")):
+        attempt(attacker, name, "guess " * 3, "203.0.113.66", **{"X-Forwarded-For": f"10.0.0.{number}"})
+    assert attempt(attacker, "admin", PASSWORD, "203.0.113.66", **{"X-Forwarded-For": "10.0.0.9"}).status_code == 429
+
+    proxied = build_app(tmp_path / "proxied", WEB_TRUSTED_PROXIES="1")
+    Clock(proxied)
+    for name in ("staff", "supervisor", "haidian", "nobody"):  # all through nginx, from one client
+        attempt(proxied.test_client(), name, "guess " * 3, "127.0.0.1", **{"X-Forwarded-For": "203.0.113.66"})
+    assert attempt(proxied.test_client(), "admin", PASSWORD, "127.0.0.1",
+                   **{"X-Forwarded-For": "203.0.113.66"}).status_code == 429
+    # Another staff member behind the same nginx is not slowed down by that client's failures.
+    assert attempt(proxied.test_client(), "admin", PASSWORD, "127.0.0.1",
+                   **{"X-Forwarded-For": "192.0.2.10"}).status_code == 302
 
 
 def test_disabled_account_cannot_log_in_and_its_session_ends(app, clients):
@@ -156,7 +262,7 @@ def test_session_expires_after_the_maximum_age(app, clients, monkeypatch):
 def test_idle_session_cookie_is_time_limited(app):
     client = app.test_client()
     response = login(client, "staff")
-    cookie = response.headers["Set-Cookie"]
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "Expires=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from bot.storage.accounts import AccountService
 from bot.storage.db import Database
+from tests.console.conftest import watch_csp
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PASSWORD = "browser-test-password"
@@ -93,8 +94,17 @@ def test_staff_claims_replies_and_resolves_and_the_worker_sees_it_in_the_chat(se
     staff.click("#claim-form button")
     staff.fill("#reply-text", "您好，我是工会的李干事，请问拖欠了几个月？")
     staff.click("#reply-form button")
-    assert "回复已发送给职工" in staff.locator(".flash").first.inner_text()
-    wait_for_bot_text(worker, "我是工会的李干事")
+    assert "回复已发出" in staff.locator(".flash").first.inner_text()
+    # The worker sees it in a staff bubble with the name, and the page confirms it.
+    worker.locator(".msg.staff .bubble", has_text="我是工会的李干事").wait_for(timeout=30_000)
+    assert "工会工作人员 · " in worker.locator(".msg.staff .name").first.inner_text()
+    for _ in range(20):  # delivered once the page confirmed it: "职工尚未收到" goes away
+        staff.reload()
+        staff.locator("#messages li.staff", has_text="我是工会的李干事").wait_for(timeout=20_000)
+        if staff.locator("#messages li.staff .pending").count() == 0:
+            break
+        staff.wait_for_timeout(500)
+    assert staff.locator("#messages li.staff .pending").count() == 0
 
     # The worker answers; the staff page shows it without a reload.
     worker_says(worker, "三个月了")
@@ -133,6 +143,46 @@ def test_staff_closes_a_complaint_from_the_browser(servers, browser):
         staff.locator("#status", has_text=status).wait_for(timeout=10_000)
     assert "不能再改变状态" in staff.locator("main").inner_text()
     staff.context.close()
+
+
+def test_the_chat_and_every_console_page_run_under_their_content_security_policy(servers, browser):
+    """The pages' own scripts, socket.io to the Rasa server, Chart.js: all allowed, nothing blocked."""
+    from bot.complaints import ComplaintDraft
+    from bot.storage.services import ComplaintService, HandoffRequest, HandoffService
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    violations = watch_csp(context)
+    worker = context.new_page()
+    worker.goto(servers.web_url + "/")
+    worker.wait_for_selector("#log[data-state=ready]", timeout=30_000)  # socket.io reached Rasa
+    worker_says(worker, "试用期最长多久")
+    worker.wait_for_function("() => document.querySelectorAll('.msg.bot .bubble').length >= 2", timeout=30_000)
+    assert violations == []
+    context.close()
+
+    db = Database(servers.database_url)
+    try:
+        handoff = HandoffService(db).open(HandoffRequest(f"csp-{uuid.uuid4().hex[:6]}", "socketio", "requested"))
+        ticket = ComplaintService(db).submit(ComplaintDraft(
+            sender_id="csp-worker", channel="socketio", employer="宏达电子厂", topic="overtime_pay",
+            description="加班没有加班费", since_text="今年三月", workers_affected=2, phone=None,
+            consent_to_contact=False)).complaint.ticket
+    finally:
+        db.dispose()
+    admin = staff_page(browser, servers.web_url, make_account(servers.database_url, "admin"))
+    violations = watch_csp(admin.context)
+    admin.wait_for_url(re.compile(r".*/console/queue$"))
+    admin.wait_for_function("() => typeof window.QUEUE_URL === 'string'")
+    admin.goto(servers.web_url + "/console/dashboard")
+    admin.locator("#chart-daily").wait_for(state="visible", timeout=20_000)  # Chart.js drew it
+    for path in (f"/console/handoffs/{handoff.id}", "/console/complaints", f"/console/complaints/{ticket}",
+                 "/console/teach", "/console/faqs", "/console/audit", "/console/accounts", "/console/units",
+                 "/console/password", "/console/queue"):
+        response = admin.goto(servers.web_url + path)
+        assert response.status == 200, path
+        admin.wait_for_load_state("networkidle")
+    assert violations == []
+    admin.context.close()
 
 
 @pytest.fixture(scope="module")
@@ -177,19 +227,28 @@ def test_unrecognised_question_becomes_a_live_faq_from_the_browser(own_project, 
     staff.fill("#basis", "本会职工疗休养管理办法")
     staff.click("#faq-form button[type=submit]")
     assert "已保存为草稿" in staff.locator(".flash").first.inner_text()
+    # Staff write, but a supervisor who did not write the answer checks it and publishes.
+    assert staff.locator("#publish-form").count() == 0 and staff.locator("#approvals .approve-form").count() == 0
 
-    staff.click("#publish-form button")
-    assert "已开始重新训练" in staff.locator(".flash").first.inner_text()
-    status = staff.locator(".job .job-status").first
+    supervisor = staff_page(browser, stack.web_url, make_account(stack.database_url, "supervisor"))
+    supervisor.wait_for_url(re.compile(r".*/console/queue$"))
+    supervisor.goto(stack.web_url + "/console/faqs")
+    assert supervisor.locator("#approvals .diff.answer ins").inner_text() == ANSWER
+    supervisor.click("#approvals .approve-form button")
+    assert "已批准" in supervisor.locator(".flash").first.inner_text()
+    supervisor.click("#publish-form button")
+    assert "已开始重新训练" in supervisor.locator(".flash").first.inner_text()
+    status = supervisor.locator(".job .job-status").first
     # Training on two cores takes minutes; the page follows the job without a reload.
-    staff.wait_for_function(
+    supervisor.wait_for_function(
         "() => ['已上线', '未上线', '失败'].includes(document.querySelector('.job .job-status').textContent)",
         timeout=15 * 60_000, polling=2000)
-    message = staff.locator(".job .job-message").first.inner_text()
+    message = supervisor.locator(".job .job-message").first.inner_text()
     assert status.inner_text() == "已上线", message
     assert (Path(stack.env["NIANGJIA_ROOT"]) / "data" / "staff" / "faq.yml").exists()
 
     worker_says(worker, "我想参加疗休养，要找谁报名")
     wait_for_bot_text(worker, ANSWER[:20], timeout=60_000)
     staff.context.close()
+    supervisor.context.close()
     worker.context.close()

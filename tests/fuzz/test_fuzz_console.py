@@ -87,6 +87,8 @@ def _no_500(response, what: str = "") -> None:  # type: ignore[no-untyped-def]
 def test_login_form_never_fails_and_never_lets_a_wrong_password_in(app, username: str,  # noqa: F811
                                                                     password: str) -> None:
     assume(password != PASSWORD)
+    with app.app_context(), services().db.transaction() as session:
+        session.execute(text("DELETE FROM login_throttle"))  # each example checks a password, unthrottled
     client = app.test_client()
     response = client.post("/console/login", data={"username": username, "password": password,
                                                    "csrf_token": csrf_token(client)})
@@ -94,6 +96,29 @@ def test_login_form_never_fails_and_never_lets_a_wrong_password_in(app, username
     assert response.status_code == 400
     assert not unsafe_markup(_html(response))
     assert client.get("/console/queue").status_code == 302  # still not logged in
+
+
+@fuzz(0.6)
+@given(current=st.one_of(hostile_text(300), st.just(PASSWORD)), new=hostile_text(400), same=st.booleans())
+@example(current=PASSWORD, new="<script>alert(1)</script>", same=True)
+@example(current=PASSWORD, new="woaini1314", same=True)
+def test_password_change_never_fails_and_needs_the_current_password(app, clients, current: str,  # noqa: F811
+                                                                     new: str, same: bool) -> None:
+    with app.app_context(), services().db.transaction() as session:
+        session.execute(text("DELETE FROM login_throttle"))
+    before = _snapshot(app)["accounts"]
+    response = post(clients["staff"], "/console/password", current=current, password=new,
+                    again=new if same else new + "x")
+    _no_500(response)
+    assert not unsafe_markup(_html(response))
+    if current != PASSWORD or not same:
+        assert response.status_code in (400, 429) and _snapshot(app)["accounts"] == before
+    elif response.status_code == 302:  # changed: put the known password back for the next example
+        with app.app_context():
+            services().accounts.set_password("staff", PASSWORD, actor="test")
+        clients["staff"].post("/console/logout", data={"csrf_token": csrf_token(clients["staff"])})
+        clients["staff"].post("/console/login", data={"username": "staff", "password": PASSWORD,
+                                                      "csrf_token": csrf_token(clients["staff"])})
 
 
 OFF_SITE = ["https://evil.example/", "//evil.example/x", "/\\evil.example", "\\\\evil.example",

@@ -10,13 +10,15 @@ from sqlalchemy import func, select
 
 from bot.complaints import ComplaintDraft
 from bot.storage.db import Database
-from bot.storage.errors import (HandoffNotFound, InvalidTransition, StaffNotFound,
+from bot.cli import main as cli_main
+from bot.storage.errors import (HandoffNotFound, InvalidTransition, NotHandoffOwner, StaffNotFound,
                                 StorageUnavailable, TicketNotFound)
 from bot.storage.migrate import downgrade, upgrade
 from bot.storage.models import AuditEntry, Complaint, Priority
 from bot.storage.repositories import ComplaintRepository
 from bot.storage.accounts import AccountService
 from bot.storage.services import ComplaintService, HandoffRequest, HandoffService
+from tests.conftest import free_port
 
 JUNE = datetime(2026, 6, 1, 9, 0)
 
@@ -85,6 +87,36 @@ def test_a_worker_never_sees_another_workers_ticket(db):
         ComplaintService(db).for_sender(ticket, "worker-2")
     assert ComplaintService(db).recent_for_sender("worker-2") == []
     assert [c.ticket for c in ComplaintService(db).recent_for_sender("worker-1")] == [ticket]
+
+
+def districts(db: Database) -> dict[str, int]:
+    """A city union with two districts and a factory union; unit name → id."""
+    accounts = AccountService(db)
+    accounts.add_unit("市总工会", regions=["北京"])
+    accounts.add_unit("朝阳区工会", parent="市总工会", regions=["朝阳"])
+    accounts.add_unit("海淀区工会", parent="市总工会", regions=["海淀"])
+    accounts.add_unit("星光电子厂工会", parent="朝阳区工会", employers=["星光电子厂"])
+    return {u.name: u.id for u in accounts.units()}
+
+
+@pytest.mark.parametrize("employer, region, unit", [
+    ("宏达电子厂", "北京朝阳区", "朝阳区工会"),     # the district the worker named
+    ("宏达电子厂", "北京", "市总工会"),             # only the city is known
+    ("朝阳宏达电子厂", None, "朝阳区工会"),         # the place in the employer's name
+    ("朝阳宏达电子厂", "北京", "朝阳区工会"),       # ... narrows the city down
+    ("朝阳宏达电子厂", "海淀", "海淀区工会"),       # ... but never overrides where the worker works
+    ("星光电子厂", "海淀", "星光电子厂工会"),       # the employer's own union comes first
+    ("宏达电子厂", None, None),
+    ("宏达电子厂", "江苏", None),
+])
+def test_a_complaint_keeps_its_region_and_is_routed_like_a_handoff(db, employer, region, unit):
+    units = districts(db)
+    complaint = ComplaintService(db).submit(draft(employer=employer, region=region)).complaint
+    assert complaint.region == region
+    assert complaint.org_unit_id == units.get(unit)
+    handoff = HandoffService(db).open(HandoffRequest(f"h-{complaint.ticket}", "rest", "requested",
+                                                     slots={"employer": employer, "region": region}))
+    assert handoff.org_unit_id == complaint.org_unit_id
 
 
 @pytest.mark.parametrize("topic, workers, day, expected", [
@@ -183,6 +215,44 @@ def test_claim_reply_resolve_rate(db):
         service.claim(9999, "li")
     # After resolution the worker may be handed off again.
     assert service.open(HandoffRequest("w", "socketio", "requested")).id != handoff.id
+
+
+def test_only_the_claimer_or_a_supervisor_may_transfer_or_resolve_a_claimed_handoff(db):
+    staffed(db)
+    AccountService(db).add("zhao", "赵主任", "supervisor", "市总工会")
+    service = HandoffService(db)
+    unit = AccountService(db).units()[1].id
+    handoff = service.open(HandoffRequest("w", "socketio", "requested"))
+    service.claim(handoff.id, "li")
+    for refused in (lambda: service.transfer(handoff.id, "wang", to_staff="wang"),
+                    lambda: service.transfer(handoff.id, "wang", to_unit_id=unit),
+                    lambda: service.resolve(handoff.id, "wang"),
+                    lambda: service.check_may_resolve(handoff.id, "wang")):
+        with pytest.raises(NotHandoffOwner):
+            refused()
+    kept = service.get(handoff.id)
+    assert (kept.status, kept.claimed_by.username, kept.org_unit_id) == ("claimed", "li", None)
+    assert service.transfer(handoff.id, "li", to_staff="wang").claimed_by.username == "wang"
+    assert service.resolve(handoff.id, "zhao").status == "resolved"  # a supervisor may
+    # An unclaimed handoff is anyone's to pass on.
+    second = service.open(HandoffRequest("w2", "socketio", "requested"))
+    assert service.transfer(second.id, "wang", to_unit_id=unit).org_unit_id == unit
+
+
+def test_the_cli_refuses_to_resolve_someone_elses_handoff_before_waking_the_bot(db, database_url, tmp_path,
+                                                                                 monkeypatch, capsys):
+    staffed(db)
+    service = HandoffService(db)
+    handoff = service.open(HandoffRequest("w", "socketio", "requested"))
+    service.claim(handoff.id, "li")
+    # No Rasa server listens here: reaching it would fail differently.
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("NIANGJIA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("RASA_PORT", str(free_port()))
+    assert cli_main(["resolve", str(handoff.id), "--as", "wang"]) == 2
+    error = capsys.readouterr().err
+    assert "NotHandoffOwner" in error and "claimed by li" in error
+    assert service.get(handoff.id).status == "claimed"
 
 
 def test_unclaimed_handoffs_are_flagged_after_the_timeout(db):
