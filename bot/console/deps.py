@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.rasa_client import RasaClient
 from bot.staff import StaffDesk
 from bot.storage.accounts import AccountService, Scope
+from bot.storage.conversations import Conversations
 from bot.storage.db import Database
 from bot.storage.models import Role
 from bot.storage.services import ComplaintService, HandoffService
@@ -34,6 +35,7 @@ class Services:
     complaints: ComplaintService
     desk: StaffDesk
     analytics: Analytics
+    conversations: Conversations  # what the bot knows of a worker, for routing the teaching inbox
 
     def early_warnings(self, scope: Scope) -> list[dict]:
         """Employers with a cluster of recent complaints in ``scope`` (the queue and dashboard show them)."""
@@ -46,11 +48,12 @@ class Services:
 def init_app(app: Flask, settings: Settings) -> None:
     db = Database(settings.database_url)
     handoffs = HandoffService(db, claim_minutes=settings.handoff_claim_minutes)
+    analytics = Analytics(db, settings.tracker_url, day_offset=CHINA_TIME)
     app.extensions["niangjia"] = Services(
         settings=settings, db=db, accounts=AccountService(db), handoffs=handoffs,
         complaints=ComplaintService(db),
         desk=StaffDesk(handoffs, RasaClient(settings.rasa_url, settings.rasa_token)),
-        analytics=Analytics(db, settings.tracker_url, day_offset=CHINA_TIME))
+        analytics=analytics, conversations=Conversations(settings.tracker_url, analytics.tracker))
     app.jinja_env.globals.update(say=say, slot_label=slot_label, Role=Role,
                                  has_endpoint=lambda name: name in app.view_functions)
     app.jinja_env.filters["local"] = local_time

@@ -1,6 +1,11 @@
-"""Teaching the bot: the unrecognised-messages inbox, the FAQ editor, publish and retrain."""
+"""Teaching the bot: the unrecognised-messages inbox, the FAQ editor, approval, publish and retrain.
+
+Staff see the untaught messages of their scope and write FAQs; supervisors and admins approve
+a colleague's change of what workers read (shown as a diff) and publish.
+"""
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import tempfile
@@ -10,16 +15,18 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from bot.console.access import requires
 from bot.console.deps import say, services
 from bot.knowledge.topics import load_topics
-from bot.storage.errors import StorageUnavailable
+from bot.storage.accounts import ROUTING_SLOTS, Scope
+from bot.storage.errors import InvalidTransition, StorageUnavailable
 from bot.storage.models import Role
-from bot.storage.models_teaching import FaqStatus
-from bot.storage.teaching import FaqNotFound, MessageNotFound, PublishBusy, TeachingService
+from bot.storage.models_teaching import FaqStatus, UnrecognisedMessage
+from bot.storage.teaching import (ApprovalPending, FaqNotFound, MessageNotFound, OwnChange, PendingApproval,
+                                  PublishBusy, TeachingService)
 from bot.teaching.job import launch
 
 logger = logging.getLogger(__name__)
@@ -44,8 +51,16 @@ class ActionForm(FlaskForm):
     pass
 
 
+class ApproveForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])  # the version the approver read
+
+
 def _teaching() -> TeachingService:
     return TeachingService(services().db)
+
+
+def _scope() -> Scope:
+    return services().accounts.scope(current_user.org_unit_id)
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +81,8 @@ def _sync_inbox() -> None:
     try:
         since = int(cursor_file.read_text()) if cursor_file.exists() else 0
         scan = analytics.unrecognised_messages(since, LOW_CONFIDENCE)
-        _teaching().import_messages(scan.messages)
+        slots = services().conversations.latest_slots({m.sender_id for m in scan.messages}, ROUTING_SLOTS)
+        _teaching().import_messages(scan.messages, slots)
     except (StorageUnavailable, ValueError, OSError):
         logger.warning("unrecognised inbox not synced", exc_info=True)
         return
@@ -88,7 +104,7 @@ def inbox():  # type: ignore[no-untyped-def]
     _sync_inbox()
     form = LabelForm()
     form.intent.choices = _intent_choices()
-    return render_template("console/inbox.html", messages=_teaching().inbox(), form=form,
+    return render_template("console/inbox.html", messages=_teaching().inbox(scope=_scope()), form=form,
                            action=ActionForm(), topics=dict(_topics()))
 
 
@@ -100,7 +116,7 @@ def label(message_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit() or form.intent.data not in {v for v, _ in form.intent.choices if v}:
         flash(say("choose_topic_first"), "error")
     else:
-        _teaching().label(_message_id(message_id), form.intent.data, current_user.username)
+        _teaching().label(_message(message_id).id, form.intent.data, current_user.username)
         flash(say("labelled"), "info")
     return redirect(url_for("teaching.inbox"))
 
@@ -109,24 +125,24 @@ def label(message_id: int):  # type: ignore[no-untyped-def]
 @requires(Role.STAFF)
 def dismiss(message_id: int):  # type: ignore[no-untyped-def]
     if ActionForm().validate_on_submit():
-        _teaching().dismiss(_message_id(message_id), current_user.username)
+        _teaching().dismiss(_message(message_id).id, current_user.username)
         flash(say("dismissed"), "info")
     return redirect(url_for("teaching.inbox"))
 
 
-def _message_id(message_id: int) -> int:
+def _message(message_id: int) -> UnrecognisedMessage:
+    """The message if it is in the user's scope (another unit's message is a 404)."""
     try:
-        _teaching().message(message_id)
+        return _teaching().message(message_id, _scope())
     except MessageNotFound:
         abort(404)
-    return message_id
 
 
 @bp.route("/faqs/new", methods=["GET", "POST"])
 @requires(Role.STAFF)
 def faq_new():  # type: ignore[no-untyped-def]
     source = request.args.get("from", type=int)
-    message = _teaching().message(_message_id(source)) if source is not None else None
+    message = _message(source) if source is not None else None
     form = FaqForm()
     if form.validate_on_submit():
         entry = _teaching().create_faq(form.title.data, form.questions.data.splitlines(), form.answer.data,
@@ -143,8 +159,53 @@ def faq_new():  # type: ignore[no-untyped-def]
 @requires(Role.STAFF)
 def faqs():  # type: ignore[no-untyped-def]
     teaching = _teaching()
+    approvals = [_review(p) for p in teaching.approvals()]
     return render_template("console/faqs.html", faqs=teaching.faqs(), jobs=teaching.jobs(5),
-                           pending=teaching.unpublished_changes(), action=ActionForm())
+                           pending=teaching.unpublished_changes(), action=ActionForm(), approvals=approvals,
+                           waiting={r["faq_id"] for r in approvals})
+
+
+def _review(pending: PendingApproval) -> dict:
+    """A waiting change as the FAQ page shows it: what workers read before and after, as diffs."""
+    before = pending.before
+    return {"faq_id": pending.entry.id, "title": pending.after.title, "version": pending.after.number,
+            "authors": [a.display_name for a in pending.authors],
+            "mine": current_user.username in {a.username for a in pending.authors},
+            "answer": inline_diff(before.answer if before else "", pending.after.answer),
+            "basis": inline_diff(before.basis if before else "", pending.after.basis)}
+
+
+def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """``old`` → ``new`` character by character (Chinese has no spaces between words), as
+    ("same" | "del" | "ins", text) runs."""
+    runs: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            runs.append(("same", old[i1:i2]))
+            continue
+        if i2 > i1:
+            runs.append(("del", old[i1:i2]))
+        if j2 > j1:
+            runs.append(("ins", new[j1:j2]))
+    return runs
+
+
+@bp.post("/faqs/<int:faq_id>/approve")
+@requires(Role.SUPERVISOR)
+def faq_approve(faq_id: int):  # type: ignore[no-untyped-def]
+    _faq(faq_id)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        entry = _teaching().approve(faq_id, form.version.data, current_user.username)
+    except OwnChange:
+        flash(say("approve_own_change"), "error")
+    except InvalidTransition:  # changed again (or approved) since the approver read it
+        flash(say("approve_stale"), "error")
+    else:
+        flash(say("faq_approved", title=entry.current.title), "info")
+    return redirect(url_for("teaching.faqs"))
 
 
 @bp.route("/faqs/<int:faq_id>", methods=["GET", "POST"])
@@ -184,7 +245,7 @@ def _faq(faq_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/publish")
-@requires(Role.STAFF)
+@requires(Role.SUPERVISOR)
 def publish():  # type: ignore[no-untyped-def]
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -192,6 +253,9 @@ def publish():  # type: ignore[no-untyped-def]
         job = _teaching().start_job(current_user.username)
     except PublishBusy:
         flash(say("publish_busy"), "error")
+        return redirect(url_for("teaching.faqs"))
+    except ApprovalPending as waiting:
+        flash(say("publish_needs_approval", titles="、".join(waiting.titles)), "error")
         return redirect(url_for("teaching.faqs"))
     launch(services().settings, job.id)
     flash(say("publish_started"), "info")

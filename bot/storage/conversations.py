@@ -1,4 +1,5 @@
-"""Rasa's stored conversations (its ``events`` table) for retention and erasure from the CLI.
+"""Rasa's stored conversations (its ``events`` table) for retention and erasure from the CLI,
+and what the bot knows of a worker (their slots) for routing their untaught messages.
 
 The running Rasa server erases a conversation itself when the worker asks the bot
 (``UrlSQLTrackerStore``); this module serves ``niangjia purge`` and ``niangjia forget``,
@@ -6,9 +7,13 @@ which run beside it without loading Rasa.
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, inspect, select
+from sqlalchemy.engine import Engine
 
 from bot.storage.db import Database
 
@@ -18,12 +23,35 @@ EVENTS = Table("events", _metadata, Column("id", Integer, primary_key=True), Col
                Column("type_name", String(255)), Column("timestamp", Float), Column("data", Text))
 
 
+SLOT_EVENT = "slot"
+# Senders per IN (...) list: well below SQLite's limit on bound parameters.
+_BATCH = 500
+
+
 class Conversations:
-    def __init__(self, tracker_url: str) -> None:
-        self.db = Database(tracker_url)
+    def __init__(self, tracker_url: str, engine: Engine | None = None) -> None:
+        self.db = Database(tracker_url, engine)
 
     def _exists(self) -> bool:
-        return inspect(self.db.engine).has_table("events")
+        with self.db.transaction() as session:  # an unreachable database is StorageUnavailable
+            return inspect(session.connection()).has_table("events")
+
+    def latest_slots(self, senders: Iterable[str], names: Collection[str]) -> dict[str, dict[str, Any]]:
+        """The last value the bot set for each slot of ``names``, per sender (a slot never set is absent)."""
+        wanted = sorted(set(senders))
+        found: dict[str, dict[str, Any]] = {}
+        if not wanted or not self._exists():
+            return found
+        with self.db.transaction() as session:
+            for start in range(0, len(wanted), _BATCH):
+                query = (select(EVENTS.c.sender_id, EVENTS.c.data)
+                         .where(EVENTS.c.type_name == SLOT_EVENT, EVENTS.c.sender_id.in_(wanted[start:start + _BATCH]))
+                         .order_by(EVENTS.c.id))
+                for sender, data in session.execute(query):
+                    event = json.loads(data or "{}")
+                    if event.get("name") in names:
+                        found.setdefault(sender, {})[event["name"]] = event.get("value")
+        return found
 
     def purge(self, before: datetime) -> tuple[int, int]:
         """Delete conversations whose last event is older than ``before``: (conversations, events)."""
@@ -35,8 +63,8 @@ class Conversations:
         with self.db.transaction() as session:
             senders = list(session.scalars(stale))
             events = 0
-            for start in range(0, len(senders), 500):
-                chunk = senders[start:start + 500]
+            for start in range(0, len(senders), _BATCH):
+                chunk = senders[start:start + _BATCH]
                 events += session.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk))).rowcount
         return len(senders), events
 

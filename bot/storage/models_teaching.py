@@ -51,9 +51,14 @@ class FaqVersion(Base):
     basis = Column(Text, nullable=False, default="")
     author_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False)
     created_at = Column(DateTime(), nullable=False, default=utcnow)
+    # A supervisor or admin other than the authors of the change checked what workers will read
+    # (answer and basis); only then may it be published (bot.storage.teaching.pending_approval).
+    approved_by_id = Column(Integer, ForeignKey("staff_users.id"))
+    approved_at = Column(DateTime())
 
     faq = relationship(FaqEntry, back_populates="versions")
-    author = relationship(StaffUser, lazy="joined")
+    author = relationship(StaffUser, foreign_keys=[author_id], lazy="joined")
+    approved_by = relationship(StaffUser, foreign_keys=[approved_by_id], lazy="joined")
 
     __table_args__ = (UniqueConstraint("faq_id", "number", name="uq_faq_versions_number"),)
 
@@ -96,6 +101,9 @@ class UnrecognisedMessage(Base):
     label = Column(String(80))
     handled_by_id = Column(Integer, ForeignKey("staff_users.id"))
     handled_at = Column(DateTime())
+    # Routed like a handoff, by the worker's employer or region when the bot knows them
+    # (None: unrouted, seen by top units); staff see the messages of their scope only.
+    org_unit_id = Column(Integer, ForeignKey("org_units.id"), index=True)
 
     handled_by = relationship(StaffUser, lazy="joined")
 

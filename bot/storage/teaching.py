@@ -1,20 +1,27 @@
 """Use cases for teaching the bot: the unrecognised inbox, staff FAQs with versions, publish jobs.
 
 Each public method is one transaction and records who changed what in the audit log.
+
+What the bot tells every worker changes only with two people: staff write FAQs, but a change of
+what workers read (answer or basis) waits until a supervisor or admin who did not write it
+approves it, and only supervisors and admins publish, never while a change waits.
+Untaught messages are routed to org units like handoffs; staff see those of their scope.
 """
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.storage.accounts import EVERYTHING, Scope, route_worker
 from bot.storage.db import Database
 from bot.storage.errors import InvalidInput, InvalidTransition, NiangjiaError, StaffNotFound
-from bot.storage.models import StaffUser, utcnow
+from bot.storage.models import Role, StaffUser, utcnow
 from bot.storage.models_teaching import (FaqEntry, FaqStatus, FaqVersion, InboxStatus, JobStatus,
                                          PublishJob, TrainingExample, UnrecognisedMessage)
 from bot.storage.repositories import AuditRepository
@@ -38,6 +45,56 @@ class PublishBusy(NiangjiaError):
     """Another publish is running."""
 
 
+class NotPermitted(NiangjiaError):
+    """Only an active supervisor or admin may approve FAQ text or publish."""
+
+
+class OwnChange(NiangjiaError):
+    """Nobody approves a change they wrote (part of): a second person must read it."""
+
+
+class ApprovalPending(NiangjiaError):
+    """Publishing refused: FAQ text that workers would read is not approved yet (``titles``)."""
+
+    def __init__(self, titles: Sequence[str]) -> None:
+        super().__init__(f"{len(titles)} FAQ change(s) wait for approval")
+        self.titles = list(titles)
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    """An FAQ whose text for workers differs from the text last approved or published."""
+
+    entry: FaqEntry
+    before: FaqVersion | None  # the approved or live version; None: a new FAQ
+    after: FaqVersion  # the current version, the one to approve
+    authors: tuple[StaffUser, ...]  # who wrote the versions since ``before``: none of them may approve
+
+
+def worker_text(version: FaqVersion) -> tuple[str, str]:
+    """What workers read of a version: the answer and the basis shown under it."""
+    return version.answer, version.basis
+
+
+def pending_approval(entry: FaqEntry) -> PendingApproval | None:
+    """The change of ``entry`` that needs a second person before it may be published, if any."""
+    if entry.status == FaqStatus.RETIRED.value:
+        return None
+    before = next((v for v in reversed(entry.versions)
+                   if v.approved_by_id is not None or v.number == entry.published_version), None)
+    after = entry.current
+    if before is not None and worker_text(before) == worker_text(after):
+        return None
+    since = [v for v in entry.versions if before is None or v.number > before.number]
+    authors = {v.author_id: v.author for v in since}
+    return PendingApproval(entry, before, after, tuple(authors.values()))
+
+
+def may_approve(staff: StaffUser) -> bool:
+    """Approving FAQ text and publishing: active supervisors and admins."""
+    return bool(staff.active) and Role(staff.role).rank >= Role.SUPERVISOR.rank
+
+
 def clean_questions(questions: Iterable[str]) -> list[str]:
     seen: list[str] = []
     for question in questions:
@@ -53,32 +110,42 @@ class TeachingService:
         self.clock = clock
 
     # --- the unrecognised-messages inbox ----------------------------------------------
-    def import_messages(self, messages: Iterable[object]) -> int:
-        """Add messages found in the tracker (``sender_id, text, intent, confidence, timestamp``)."""
+    def import_messages(self, messages: Iterable[object],
+                        slots: Mapping[str, Mapping[str, Any]] | None = None) -> int:
+        """Add messages found in the tracker (``sender_id, text, intent, confidence, timestamp``),
+        each routed like a handoff by what the bot knows of its sender (``slots`` per sender id)."""
         added = 0
         for message in messages:
+            sender_id = message.sender_id  # type: ignore[attr-defined]
             try:
                 with self.db.transaction() as session:
                     session.add(UnrecognisedMessage(
-                        sender_id=message.sender_id, text=message.text[:2000], intent=message.intent,  # type: ignore[attr-defined]
+                        sender_id=sender_id, text=message.text[:2000], intent=message.intent,  # type: ignore[attr-defined]
                         confidence=message.confidence, event_ts=message.timestamp,  # type: ignore[attr-defined]
                         received_at=datetime.utcfromtimestamp(message.timestamp),  # type: ignore[attr-defined]
-                        status=InboxStatus.NEW.value))
+                        status=InboxStatus.NEW.value,
+                        org_unit_id=route_worker(session, (slots or {}).get(sender_id, {}))))
                 added += 1
             except IntegrityError:
                 continue  # imported before
         return added
 
-    def inbox(self, status: str = InboxStatus.NEW.value, limit: int = 200) -> Sequence[UnrecognisedMessage]:
+    def inbox(self, status: str = InboxStatus.NEW.value, limit: int = 200,
+              scope: Scope = EVERYTHING) -> Sequence[UnrecognisedMessage]:
+        """Messages of ``scope`` in ``status``, newest first."""
         query = (select(UnrecognisedMessage).where(UnrecognisedMessage.status == status)
                  .order_by(UnrecognisedMessage.event_ts.desc()).limit(limit))
+        condition = scope.where(UnrecognisedMessage.org_unit_id)
+        if condition is not None:
+            query = query.where(condition)
         with self.db.transaction() as session:
             return session.scalars(query).all()
 
-    def message(self, message_id: int) -> UnrecognisedMessage:
+    def message(self, message_id: int, scope: Scope = EVERYTHING) -> UnrecognisedMessage:
+        """One message; another unit's looks exactly like a missing one."""
         with self.db.transaction() as session:
             message = session.get(UnrecognisedMessage, message_id)
-            if message is None:
+            if message is None or not scope.contains(message.org_unit_id):
                 raise MessageNotFound(str(message_id))
             return message
 
@@ -167,6 +234,30 @@ class TeachingService:
         with self.db.transaction() as session:
             return self._faq(session, faq_id)
 
+    def approvals(self) -> list[PendingApproval]:
+        """FAQ changes waiting for a second person, oldest change first."""
+        with self.db.transaction() as session:
+            return self._approvals(session)
+
+    def approve(self, faq_id: int, number: int, actor: str) -> FaqEntry:
+        """``actor`` approves version ``number``, which must still be the FAQ's waiting change
+        (a newer edit needs reading again) and must not be theirs."""
+        with self.db.transaction() as session:
+            entry = self._faq(session, faq_id)
+            approver = self._staff(session, actor)
+            if not may_approve(approver):
+                raise NotPermitted(actor)
+            pending = pending_approval(entry)
+            if pending is None or pending.after.number != number:
+                raise InvalidTransition("faq version", f"v{number}", "approved")
+            authors = [a.username for a in pending.authors]
+            if approver.username in authors:
+                raise OwnChange(actor)
+            pending.after.approved_by_id, pending.after.approved_at = approver.id, self.clock()
+            AuditRepository(session).record(actor, "faq.approved", "faq", entry.slug,
+                                            {"version": number, "authors": authors, "approver": actor})
+        return self.faq(faq_id)
+
     def unpublished_changes(self) -> int:
         """FAQs whose latest version (or retirement) is not in the live model yet, plus new examples."""
         with self.db.transaction() as session:
@@ -182,8 +273,14 @@ class TeachingService:
 
     # --- publish jobs ---------------------------------------------------------------------
     def start_job(self, actor: str) -> PublishJob:
+        """Queue a publish: a supervisor's or admin's, with no FAQ change waiting for approval."""
         now = self.clock()
         with self.db.transaction() as session:
+            if not may_approve(self._staff(session, actor)):
+                raise NotPermitted(actor)
+            waiting = self._approvals(session)
+            if waiting:
+                raise ApprovalPending([p.after.title for p in waiting])
             running = session.scalars(select(PublishJob).where(
                 PublishJob.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))).all()
             for job in running:
@@ -235,8 +332,12 @@ class TeachingService:
 
     def publishable(self) -> tuple[list[tuple[int, int, FaqVersion, str]], list[TrainingExample]]:
         """What the next model learns: (faq id, version number, version, slug) of every FAQ not
-        retired, and every labelled example."""
+        retired, and every labelled example. Raises ApprovalPending if an FAQ was changed and
+        not approved since the publish was started."""
         with self.db.transaction() as session:
+            waiting = self._approvals(session)
+            if waiting:
+                raise ApprovalPending([p.after.title for p in waiting])
             entries = session.scalars(select(FaqEntry).where(FaqEntry.status != FaqStatus.RETIRED.value)
                                       .order_by(FaqEntry.id)).all()
             faqs = [(e.id, e.current.number, e.current, e.slug) for e in entries]
@@ -244,6 +345,11 @@ class TeachingService:
             return faqs, examples
 
     # --- helpers --------------------------------------------------------------------------
+    @staticmethod
+    def _approvals(session) -> list[PendingApproval]:  # type: ignore[no-untyped-def]
+        entries = session.scalars(select(FaqEntry).order_by(FaqEntry.updated_at, FaqEntry.id)).all()
+        return [p for p in map(pending_approval, entries) if p is not None]
+
     @staticmethod
     def _staff(session, username: str) -> StaffUser:  # type: ignore[no-untyped-def]
         staff = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.storage.db import Database
-from bot.storage.teaching import TeachingService
+from bot.storage.teaching import ApprovalPending, TeachingService
+from bot.teaching import texts
 from bot.teaching.publish import publish
 from bot.teaching.staff_data import ExampleSpec, FaqSpec
 
@@ -50,6 +51,10 @@ def run_job(settings: Settings, job_id: int) -> str:
                             published={faq_id: number for faq_id, number, _, _ in faqs})
         logger.info("publish job %s ended %s (%s)", job_id, outcome.stage, outcome.seconds)
         return outcome.stage
+    except ApprovalPending as waiting:  # an FAQ was changed after the publish was started
+        teaching.finish_job(job_id, "failed", str(texts()["progress"]["unapproved"]).format(
+            titles="、".join(waiting.titles)), None, None, None)
+        return "failed"
     except Exception as exc:  # noqa: BLE001 - the job row must never stay "running"
         logger.exception("publish job %s crashed", job_id)
         teaching.finish_job(job_id, "failed", f"{type(exc).__name__}", None, None, None)

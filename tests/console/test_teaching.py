@@ -8,10 +8,11 @@ import pytest
 
 from bot.console.deps import services
 from bot.storage.models import AuditEntry
-from bot.storage.models_teaching import FaqEntry, TrainingExample
+from bot.storage.models_teaching import FaqEntry, PublishJob, TrainingExample
 from bot.storage.teaching import TeachingService
 from bot.teaching import job as job_module
 from tests.console.conftest import post
+from tests.storage.test_teaching import record_slots
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -40,12 +41,14 @@ class FakeAnalytics:
 
 @pytest.fixture
 def tracker(app):  # type: ignore[no-untyped-def]
+    """Three untaught messages of workers who told the bot they work in 朝阳 (staff's district)."""
     now = time.time()
     fake = FakeAnalytics([Found("w1", "工会办公室周六开门吗", "nlu_fallback", 0.2, now - 60),
                           Found("w2", "加班费咋算的嘛", "overtime_pay", 0.41, now - 30),
                           Found("w3", SCRIPT, "nlu_fallback", 0.1, now)])
     with app.app_context():
         services().analytics = fake
+        record_slots(services().settings.tracker_url, {sender: {"region": "朝阳"} for sender in ("w1", "w2", "w3")})
     return fake
 
 
@@ -116,20 +119,25 @@ def test_faq_without_answer_is_refused(app, clients):
 
 
 def test_publish_starts_one_background_job_at_a_time(app, clients, launched):
-    response = post(clients["staff"], "/console/publish")
-    assert len(launched) == 1 and "已开始重新训练" in clients["staff"].get(response.location).get_data(as_text=True)
-    again = post(clients["staff"], "/console/publish")
-    assert len(launched) == 1 and "正在进行" in clients["staff"].get(again.location).get_data(as_text=True)
+    response = post(clients["supervisor"], "/console/publish")
+    assert len(launched) == 1 and "已开始重新训练" in clients["supervisor"].get(response.location).get_data(as_text=True)
+    again = post(clients["admin"], "/console/publish")
+    assert len(launched) == 1 and "正在进行" in clients["admin"].get(again.location).get_data(as_text=True)
     state = clients["staff"].get(f"/console/publish/{launched[0]}.json").get_json()
     assert state["status"] == "queued" and state["finished"] is False
 
 
-def test_job_runs_publish_and_marks_faqs_live(app, clients, monkeypatch):
+def _approved_and_started(app):  # type: ignore[no-untyped-def]
+    """A staff member's FAQ, approved by the supervisor, who then starts a publish."""
     with app.app_context():
         teaching = TeachingService(services().db)
         entry = teaching.create_faq("办公时间", ["工会几点下班"], "17:00下班。", "公告", "staff")
-        job = teaching.start_job("staff")
-        settings = services().settings
+        teaching.approve(entry.id, 1, "supervisor")
+        return teaching, entry, teaching.start_job("supervisor"), services().settings
+
+
+def test_job_runs_publish_and_marks_faqs_live(app, clients, monkeypatch):
+    _, entry, job, settings = _approved_and_started(app)
     seen = {}
 
     def fake_publish(settings, faqs, examples, progress, rasa_urls, max_drop):  # type: ignore[no-untyped-def]
@@ -151,7 +159,7 @@ def test_job_runs_publish_and_marks_faqs_live(app, clients, monkeypatch):
 
 def test_a_crashing_job_is_recorded_as_failed(app, clients, monkeypatch):
     with app.app_context():
-        job = TeachingService(services().db).start_job("staff")
+        job = TeachingService(services().db).start_job("supervisor")
         settings = services().settings
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -160,3 +168,74 @@ def test_a_crashing_job_is_recorded_as_failed(app, clients, monkeypatch):
     monkeypatch.setattr(job_module, "publish", broken)
     assert job_module.run_job(settings, job.id) == "failed"
     assert clients["staff"].get(f"/console/publish/{job.id}.json").get_json()["status"] == "failed"
+
+
+# --- who may change what the bot tells every worker -------------------------------------------
+def _faq(client, answer: str = "工作日9:00-17:00。") -> int:  # type: ignore[no-untyped-def]
+    """A new FAQ written by ``client``'s account; its id."""
+    post(client, "/console/faqs/new", title="工会办公时间", questions="工会几点下班", answer=answer, basis="本会服务公告")
+    return _rows(client.application, FaqEntry)[-1].id
+
+
+def _approved_by(app, faq_id: int):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        approver = TeachingService(services().db).faq(faq_id).current.approved_by
+    return approver.username if approver else None
+
+
+def test_staff_publishing_is_forbidden_and_staff_see_no_publish_button(app, clients, launched):
+    page = clients["staff"].get("/console/faqs").get_data(as_text=True)
+    assert 'id="publish-form"' not in page and "发布由主管或管理员操作" in page
+    response = post(clients["staff"], "/console/publish")
+    assert response.status_code == 403 and launched == [] and _rows(app, PublishJob) == []
+    assert 'id="publish-form"' in clients["supervisor"].get("/console/faqs").get_data(as_text=True)
+
+
+def test_the_author_cannot_approve_their_own_text_and_nothing_is_published_until_another_does(
+        app, clients, launched):
+    supervisor, admin = clients["supervisor"], clients["admin"]
+    faq_id = _faq(supervisor)
+    page = supervisor.get("/console/faqs").get_data(as_text=True)
+    assert "这是你写的改动" in page and "approve-form" not in page and 'id="publish-form"' not in page
+    refused = post(supervisor, f"/console/faqs/{faq_id}/approve", version="1")
+    assert "不能审核自己写的改动" in supervisor.get(refused.location).get_data(as_text=True)
+    assert _approved_by(app, faq_id) is None
+    blocked = post(supervisor, "/console/publish")
+    assert "审核后才能发布" in supervisor.get(blocked.location).get_data(as_text=True) and launched == []
+
+    assert "approve-form" in admin.get("/console/faqs").get_data(as_text=True)
+    approved = post(admin, f"/console/faqs/{faq_id}/approve", version="1")
+    assert "已批准" in admin.get(approved.location).get_data(as_text=True)
+    assert _approved_by(app, faq_id) == "admin"
+    (entry,) = [e for e in _rows(app, AuditEntry) if e.action == "faq.approved"]
+    assert (entry.actor, entry.detail["authors"]) == ("admin", ["supervisor"])
+    assert "审核人" in supervisor.get(f"/console/faqs/{faq_id}").get_data(as_text=True)
+    post(supervisor, "/console/publish")
+    assert len(launched) == 1
+
+
+def test_a_changed_answer_waits_for_approval_shown_as_an_escaped_diff(app, clients):
+    staff = clients["staff"]
+    faq_id = _faq(staff)
+    post(clients["admin"], f"/console/faqs/{faq_id}/approve", version="1")
+    post(staff, f"/console/faqs/{faq_id}", title="工会办公时间", questions="工会几点下班",
+         answer="工作日9:00-17:30，" + SCRIPT, basis="本会服务公告")
+    page = clients["supervisor"].get("/console/faqs").get_data(as_text=True)
+    assert SCRIPT not in page
+    assert "工作日9:00-17:<ins>3</ins>0<del>0。</del><ins>，&lt;script&gt;alert(1)&lt;/script&gt;</ins>" in page
+    assert "修改人：李干事" in page and "待审核" in page
+    stale = post(clients["supervisor"], f"/console/faqs/{faq_id}/approve", version="1")  # read before the edit
+    assert "请重新核对" in clients["supervisor"].get(stale.location).get_data(as_text=True)
+    assert _approved_by(app, faq_id) is None
+    staff_page = staff.get("/console/faqs").get_data(as_text=True)
+    assert "这是你写的改动" in staff_page and "approve-form" not in staff_page
+
+
+def test_an_answer_changed_after_the_publish_started_is_not_published(app, clients, monkeypatch):
+    teaching, entry, job, settings = _approved_and_started(app)
+    teaching.edit_faq(entry.id, "办公时间", ["工会几点下班"], "随时都有人。", "公告", "staff")
+    trained = []
+    monkeypatch.setattr(job_module, "publish", lambda *args, **kwargs: trained.append(args))
+    assert job_module.run_job(settings, job.id) == "failed" and trained == []
+    state = clients["supervisor"].get(f"/console/publish/{job.id}.json").get_json()
+    assert state["status"] == "failed" and "办公时间" in state["message"] and "审核" in state["message"]
