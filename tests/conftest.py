@@ -28,6 +28,21 @@ from bot.cluster.processes import free_port, kill, terminate, wait_for  # noqa: 
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+# ../shared (the contract topics, real questions) is beside the project in CI, not in every clone.
+_SPEC_TOPICS = SHARED / "spec" / "topics.yml"
+needs_shared_spec = pytest.mark.skipif(
+    not _SPEC_TOPICS.exists(), reason="../shared/spec/topics.yml is not beside the project (CI has it)")
+needs_shared_eval = pytest.mark.skipif(
+    not (SHARED / "eval").is_dir(), reason="../shared/eval is not beside the project (CI has it)")
+
+
+def spec_topics() -> list[dict]:
+    """The contract topics of ../shared/spec/topics.yml ([] in a clone without ../shared)."""
+    if not _SPEC_TOPICS.exists():
+        return []
+    import yaml
+
+    return yaml.safe_load(_SPEC_TOPICS.read_text(encoding="utf-8"))["topics"]
 # The WeChat accounts every test stack is configured with (their API is a FakeWeChatApi).
 # (Servers refuse secrets under 32 characters; WeChat allows tokens of at most 32.)
 WECHAT = {"token": "wechatTestToken0123456789abcdefA", "app_id": "wx5e1f0c0ffee00001",

@@ -9,10 +9,9 @@ from pathlib import Path
 import yaml
 
 from bot.nlu_data import load_nlu_examples
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SHARED, needs_shared_eval, needs_shared_spec, spec_topics
 
-TOPIC_IDS = [t["id"] for t in yaml.safe_load(
-    (SHARED / "spec" / "topics.yml").read_text(encoding="utf-8"))["topics"]]
+TOPIC_IDS = [t["id"] for t in spec_topics()]
 MIN_TRAINING_EXAMPLES = 40
 
 
@@ -29,11 +28,13 @@ TRAINING = [p for d in ("nlu", "staff") for f in sorted((ROOT / "data" / d).glob
 HELD_OUT = _examples(ROOT / "tests" / "nlu" / "test_set.yml")
 
 
+@needs_shared_spec
 def test_every_topic_is_a_domain_intent():
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     assert set(TOPIC_IDS) <= set(domain["intents"])
 
 
+@needs_shared_spec
 def test_every_topic_has_enough_varied_training_examples():
     counts = Counter(intent for intent, _ in TRAINING)
     thin = {t: counts[t] for t in TOPIC_IDS if counts[t] < MIN_TRAINING_EXAMPLES}
@@ -50,6 +51,7 @@ def test_training_examples_are_not_duplicated_across_intents():
     assert not conflicts
 
 
+@needs_shared_spec
 def test_held_out_set_covers_every_topic_and_out_of_scope():
     counts = Counter(intent for intent, _ in HELD_OUT)
     assert all(counts[t] >= 8 for t in TOPIC_IDS), counts
@@ -62,6 +64,7 @@ def test_no_held_out_sentence_is_in_training_data():
     assert not leaked
 
 
+@needs_shared_eval
 def test_no_real_evaluation_question_is_in_training_data():
     """../shared/eval is for measuring only; its wording must never be trained on."""
     eval_texts = set()
