@@ -84,16 +84,20 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database without any table, on each engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'niangjia.db'}"
+    return request.getfixturevalue("postgres").create_database()
+
+
+@pytest.fixture
+def database_url(blank_database_url: str) -> str:
     """An empty database on each engine, its schema built by our Alembic migrations."""
     from bot.storage.migrate import upgrade
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'niangjia.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database()
-    upgrade(url)
-    return url
+    upgrade(blank_database_url)
+    return blank_database_url
 
 
 @pytest.fixture(scope="session")

@@ -33,15 +33,11 @@ def test_a_known_userid_no_longer_gives_the_workers_id():
     assert channel_sender_id("wechat", "zhangsan", KEY) != ours
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture
+def old_database(blank_database_url: str) -> str:
     """A database at revision 0004 (before the re-keying)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'niangjia.db'}"
-    else:
-        url = request.getfixturevalue("postgres").create_database()
-    upgrade(url, "0004")
-    return url
+    upgrade(blank_database_url, "0004")
+    return blank_database_url
 
 
 def _events_table(engine: sa.engine.Engine) -> None:
