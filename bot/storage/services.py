@@ -15,6 +15,7 @@ from bot.storage.errors import (HandoffNotFound, InvalidTransition, NotHandoffOw
                                 TicketNotFound, UnitNotFound)
 from bot.storage.models import (Complaint, ComplaintStatus, Handoff, HandoffMessage,
                                 HandoffStatus, MessageRole, OrgUnit, Priority, Role, StaffUser, utcnow)
+from bot.storage.privacy import erased_text
 from bot.storage.repositories import (AuditRepository, ComplaintRepository, HandoffRepository,
                                       StaffRepository)
 
@@ -291,7 +292,9 @@ class HandoffService:
         """Staff replies to ``sender_id`` on ``channel`` that their page has not confirmed, oldest first."""
         with self.db.transaction() as session:
             messages = HandoffRepository(session).staff_replies_for(sender_id, channel, acknowledged=False)
-            return [StaffReply(m.id, m.text, m.staff.display_name if m.staff else "") for m in messages]
+            # A reply erased by retention is not sent as its placeholder.
+            return [StaffReply(m.id, m.text, m.staff.display_name if m.staff else "") for m in messages
+                    if m.text != erased_text()]
 
     def acknowledge_replies(self, sender_id: str, channel: str, message_ids: Sequence[int]) -> int:
         """The worker's page confirmed these replies: only replies to that worker count."""

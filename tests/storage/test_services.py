@@ -279,3 +279,24 @@ def test_an_unreachable_database_is_reported_not_hidden(tmp_path, postgres):
         with pytest.raises(StorageUnavailable):
             ComplaintService(db).submit(draft())
         db.dispose()
+
+
+def test_web_chat_replies_wait_for_the_workers_page_and_only_that_worker_confirms_them(db):
+    from bot.storage.models import HandoffMessage
+    from bot.storage.privacy import erased_text
+
+    accounts = AccountService(db)
+    accounts.add("li", "李干事")
+    handoffs = HandoffService(db)
+    handoff = handoffs.open(HandoffRequest("w-page", "socketio", "requested"))
+    handoffs.claim(handoff.id, "li")
+    first = handoffs.record_staff_reply(handoff.id, "li", "你好，我是李干事")
+    second = handoffs.record_staff_reply(handoff.id, "li", "请把工资条发来")
+    assert [r.message_id for r in handoffs.unacknowledged_replies("w-page", "socketio")] == [first, second]
+    assert handoffs.unacknowledged_replies("w-page", "wechat") == []
+    assert handoffs.acknowledge_replies("w-other", "socketio", [first, second]) == 0
+    assert handoffs.acknowledge_replies("w-page", "socketio", [first]) == 1
+    assert [r.text for r in handoffs.unacknowledged_replies("w-page", "socketio")] == ["请把工资条发来"]
+    with db.transaction() as session:  # retention erased the old reply's text
+        session.get(HandoffMessage, second).text = erased_text()
+    assert handoffs.unacknowledged_replies("w-page", "socketio") == []
