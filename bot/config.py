@@ -64,6 +64,9 @@ class Settings:
     # Per sender (worker) and channel: a burst of this many messages, refilled at this rate.
     rate_limit_burst: int = 20
     rate_limit_per_minute: int = 60
+    # Per client address of the web chat (a factory's dormitory shares one address: looser).
+    rate_limit_address_burst: int = 200
+    rate_limit_address_per_minute: int = 600
     # Conversations whose last message is older than this are purged (`niangjia purge`); 0 keeps all.
     retention_days: int = 365
     # Where Rasa calls the custom actions; default: the action server on this host. In a cluster,
@@ -130,6 +133,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("REDIS_URL", ""),
         rate_limit_burst=_int(env, "RATE_LIMIT_BURST", 20),
         rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 60),
+        rate_limit_address_burst=_int(env, "RATE_LIMIT_ADDRESS_BURST", 200),
+        rate_limit_address_per_minute=_int(env, "RATE_LIMIT_ADDRESS_PER_MINUTE", 600),
         retention_days=_int(env, "RETENTION_DAYS", 365),
         action_endpoint_url=env.get("ACTION_ENDPOINT_URL", ""),
         web_trusted_proxies=_int(env, "WEB_TRUSTED_PROXIES", 0),

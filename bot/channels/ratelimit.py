@@ -69,6 +69,25 @@ class RateLimiter:
 
 
 @lru_cache(maxsize=1)
+def address_limiter() -> RateLimiter:
+    """The looser limit per client address (RATE_LIMIT_ADDRESS_BURST, RATE_LIMIT_ADDRESS_PER_MINUTE)."""
+    from bot.config import load_settings
+
+    settings = load_settings()
+    return RateLimiter(settings.rate_limit_address_burst, settings.rate_limit_address_per_minute,
+                       settings.redis_url)
+
+
+def client_address(peer: str, forwarded_for: str | None, trusted_proxies: int) -> str:
+    """The client's address: the peer, or behind ``trusted_proxies`` proxies the address the
+    outermost trusted one saw (X-Forwarded-For is believed no further than that)."""
+    if trusted_proxies <= 0 or not forwarded_for:
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    return hops[-trusted_proxies] if len(hops) >= trusted_proxies else (hops[0] if hops else peer)
+
+
+@lru_cache(maxsize=1)
 def limiter() -> RateLimiter:
     """The process's limiter, configured by RATE_LIMIT_BURST, RATE_LIMIT_PER_MINUTE and REDIS_URL."""
     from bot.config import load_settings

@@ -34,7 +34,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from bot.channels.common import as_words, problem_with, replies
-from bot.channels.ratelimit import limiter
+from bot.channels.ratelimit import address_limiter, client_address, limiter
 from bot.channels.rest import guard_turns
 from bot.storage.services import HandoffService, StaffReply
 
@@ -85,6 +85,13 @@ class WebChatInput(SocketIOInput):
 
         # The session each socket joined: the only sender its messages can have.
         sessions: dict[str, str] = {}
+        trusted_proxies = _trusted_proxies()
+
+        def address(sid: str) -> str:
+            request = (sio.get_environ(sid, namespace=self.namespace) or {}).get("sanic.request")
+            if request is None:
+                return "unknown"
+            return client_address(request.ip, request.headers.get("x-forwarded-for"), trusted_proxies)
 
         async def session_request(sid: str, data: dict | None) -> None:
             data = data if isinstance(data, dict) else {}
@@ -132,8 +139,10 @@ class WebChatInput(SocketIOInput):
             if sender is None:
                 problem = replies()["session_missing"]
             elif problem is None and not (await limiter().allow(f"socketio:{sender}")
-                                          and await limiter().allow(f"socketio-connection:{sid}")):
-                # Per session and per connection: asking for a new session id does not reset the count.
+                                          and await limiter().allow(f"socketio-connection:{sid}")
+                                          and await address_limiter().allow(f"socketio-address:{address(sid)}")):
+                # Per session, per connection and (looser) per client address: new session ids or
+                # new connections do not reset the count.
                 problem = replies()["rate_limited"]
             if problem is None:
                 await parent_handler(sid, {**data, "message": as_words(text), "session_id": sender})
@@ -151,6 +160,12 @@ class WebChatInput(SocketIOInput):
         sio.on("staff_ack", staff_ack, namespace=self.namespace)
         sio.on("disconnect", disconnect, namespace=self.namespace)
         return webhook
+
+
+def _trusted_proxies() -> int:
+    from bot.config import load_settings
+
+    return load_settings().web_trusted_proxies
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.channels import ratelimit
-from bot.channels.ratelimit import RateLimiter
+from bot.channels.ratelimit import RateLimiter, client_address
 from bot.cluster.redis import RedisServer
 from tests.conftest import free_port
 
@@ -61,3 +61,14 @@ def test_servers_sharing_redis_share_each_senders_count(redis_server: RedisServe
 def test_when_redis_is_down_workers_are_still_served():
     limiter = RateLimiter(burst=1, per_minute=1, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     assert allowed(limiter, "rest:a", 3) == 3
+
+
+@pytest.mark.parametrize("peer, forwarded, proxies, expected", [
+    ("203.0.113.9", None, 0, "203.0.113.9"),
+    ("127.0.0.1", "198.51.100.7", 0, "127.0.0.1"),          # no proxy trusted: a header is not believed
+    ("127.0.0.1", "198.51.100.7", 1, "198.51.100.7"),       # nginx appended the address it saw
+    ("127.0.0.1", "6.6.6.6, 198.51.100.7", 1, "198.51.100.7"),  # a forged first hop is ignored
+    ("127.0.0.1", "", 1, "127.0.0.1"),
+])
+def test_the_client_address_believes_only_trusted_proxies(peer, forwarded, proxies, expected):
+    assert client_address(peer, forwarded, proxies) == expected

@@ -22,6 +22,8 @@ from bot.storage.services import HandoffRequest, HandoffService
 from tests.conftest import ROOT, free_port, wait_for
 
 SERVER = Path(__file__).with_name("echo_server.py")
+# The echo servers' limit per client address (the per-sender burst is 20).
+ADDRESS_BURST = 25
 
 
 @pytest.fixture
@@ -34,7 +36,8 @@ def echo_db(tmp_path):
 @pytest.fixture
 def echo_server(request, echo_db, tmp_path):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": echo_db, "NIANGJIA_VAR_DIR": str(tmp_path / "var")}
+    env = {**os.environ, "DATABASE_URL": echo_db, "NIANGJIA_VAR_DIR": str(tmp_path / "var"),
+           "RATE_LIMIT_ADDRESS_BURST": str(ADDRESS_BURST), "RATE_LIMIT_ADDRESS_PER_MINUTE": "1"}
     proc = subprocess.Popen([sys.executable, str(SERVER), str(port), request.param], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -248,4 +251,13 @@ async def test_asking_for_new_sessions_does_not_escape_the_rate_limit(echo_serve
     finally:
         await _hang_up(client)
     assert len(set(confirmed)) == 30
-    assert received.count(replies()["rate_limited"]) >= 5  # the burst is 20
+    # The connection's burst is 20 (the address's 25 alone would refuse only 5).
+    assert received.count(replies()["rate_limited"]) >= 9
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_new_connections_from_one_address_do_not_escape_the_limit(echo_server):
+    answers: list[str] = []
+    for n in range(ADDRESS_BURST + 5):  # each message from a new connection and a new session
+        answers += await _exchange(echo_server, [f"第{n}条"])
+    assert answers.count(replies()["rate_limited"]) >= 5
