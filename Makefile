@@ -88,6 +88,7 @@ test: setup system-packages model
 
 bench: setup model
 	$(PY) bench/nlu_accuracy.py
+	$(PY) bench/conversation.py
 	$(PY) bench/entities.py
 	$(PY) bench/latency.py
 	$(PY) bench/complaints_load.py

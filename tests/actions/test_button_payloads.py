@@ -30,6 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from structlog.testing import capture_logs
 
 from actions.calculators import CALCULATE_INTENT, ActionCalculate
+from actions.clarify import ActionClarify, ActionOutOfScope
 from bot.calculate.kinds import Kind, Slot
 from bot.channels.wechat_menu import click_payloads
 from bot.knowledge.generate import write_training_data
@@ -175,3 +176,50 @@ def test_every_wechat_menu_item_reaches_rasa_as_its_intent(domain: Domain) -> No
     assert payloads
     for payload in payloads.values():
         assert_rasa_reads(payload, domain)
+
+
+def action_clarify_messages(domain: Domain, ranking: list[tuple[str, float]]) -> list[dict]:
+    """What ``action_clarify`` says to an unsure parse with ``ranking``, as Rasa delivers it."""
+    tracker = _fresh_tracker(domain)
+    tracker.update(UserUttered("…", intent={"name": "nlu_fallback", "confidence": 0.3}, input_channel=CHANNEL,
+                               parse_data={"intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}))
+    sdk_tracker = Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionClarify().run(dispatcher, sdk_tracker, domain.as_dict()))
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    uttered = asyncio.run(RemoteAction._utter_responses(dispatcher.messages, CollectingOutputChannel(), nlg, tracker))
+    return [event.data | {"text": event.text} for event in uttered if isinstance(event, BotUttered)]
+
+
+def test_an_unsure_question_is_asked_back_with_the_top_topics_and_two_ways_out(domain: Domain) -> None:
+    ranking = [("nlu_fallback", 0.3), ("chitchat", 0.22), ("work_injury", 0.18), ("greet", 0.1),
+               ("wage_arrears", 0.12), ("female_protection", 0.1), ("overtime_pay", 0.05)]
+    [message] = action_clarify_messages(domain, ranking)
+    assert message["text"].startswith("你想问的是哪一个？")
+    assert _buttons(message) == [("工伤认定与待遇", "/work_injury"), ("拖欠工资、克扣工资", "/wage_arrears"),
+                                 ("女职工特殊保护", "/female_protection"),
+                                 ("都不是，转人工", "/request_human"), ("都不是", "/out_of_scope")]
+    assert message["custom"] == {"clarify": ["work_injury", "wage_arrears", "female_protection"]}
+    for _, payload in _buttons(message):
+        assert_rasa_reads(payload, domain)
+
+
+def test_with_no_topic_to_offer_the_worker_is_asked_to_rephrase(domain: Domain) -> None:
+    [message] = action_clarify_messages(domain, [("nlu_fallback", 0.3), ("greet", 0.2), ("chitchat", 0.1)])
+    assert message["text"] == domain.responses["utter_ask_rephrase"][0]["text"] and not message.get("buttons")
+
+
+@pytest.mark.parametrize("confidence, asked_back", [(0.95, False), (0.5, False), (0.42, True)])
+def test_out_of_scope_is_redirected_when_sure_and_asked_back_when_not(domain: Domain, confidence, asked_back) -> None:
+    tracker = _fresh_tracker(domain)
+    ranking = [{"name": "out_of_scope", "confidence": confidence}, {"name": "resignation", "confidence": 0.3}]
+    tracker.update(UserUttered("…", intent={"name": "out_of_scope", "confidence": confidence}, input_channel=CHANNEL,
+                               parse_data={"intent_ranking": ranking}))
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionOutOfScope().run(dispatcher, Tracker.from_dict(tracker.current_state(EventVerbosity.ALL)),
+                                       domain.as_dict()))
+    [message] = dispatcher.messages
+    if asked_back:
+        assert message["custom"] == {"clarify": ["resignation"]}
+    else:
+        assert message["response"] == "utter_out_of_scope"

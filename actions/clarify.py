@@ -1,0 +1,47 @@
+"""The model is unsure: ask which topic the worker means (bot/clarify.py), or ask to rephrase
+when it has no topic to offer. Out of scope is redirected when the model is sure of it, and asked
+back like a fallback when it is not."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.clarify import OUT_OF_SCOPE_SURE, clarify_message, clarify_options
+from bot.knowledge.topics import load_topics
+
+
+@lru_cache(maxsize=1)
+def topic_titles() -> dict[str, str]:
+    return {topic.id: topic.title for topic in load_topics()}
+
+
+class ActionClarify(Action):
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        intent = tracker.latest_message.get("intent") or {}
+        if intent.get("name") == "out_of_scope" and (intent.get("confidence") or 0) >= OUT_OF_SCOPE_SURE:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        options = clarify_options(ranking, topic_titles())
+        if not options:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        question = domain["responses"]["utter_clarify"][0]["text"]
+        dispatcher.utter_message(**clarify_message(question, options, topic_titles()))
+        return []
+
+
+class ActionOutOfScope(ActionClarify):
+    """Out of scope: the same decision under its own name, so that an unclear message after the
+    redirect is asked back, not taken as the second fallback in a row."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
