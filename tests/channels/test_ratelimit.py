@@ -9,6 +9,7 @@ import pytest
 
 from bot.channels import ratelimit
 from bot.channels.ratelimit import RateLimiter, client_address
+from bot.channels.replay import NonceGuard
 from bot.cluster.redis import RedisServer
 from tests.conftest import free_port
 
@@ -72,3 +73,19 @@ def test_when_redis_is_down_workers_are_still_served():
 ])
 def test_the_client_address_believes_only_trusted_proxies(peer, forwarded, proxies, expected):
     assert client_address(peer, forwarded, proxies) == expected
+
+
+async def _fresh(guard: NonceGuard, *calls: tuple[str, str, str]) -> list[bool]:
+    return [await guard.fresh("wechat", stamp, nonce, message) for stamp, nonce, message in calls]
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["memory", "redis"])
+def test_a_signed_timestamp_and_nonce_carry_one_message_on_every_server(shared: bool, request):
+    """WeChat plain mode: the same pair again with the same message is WeChat's retry; with
+    another message it is a replay, refused by whichever server it reaches."""
+    url = request.getfixturevalue("redis_server").url if shared else ""
+    first, second = NonceGuard(600, url), NonceGuard(600, url)
+    guards = (first, second) if shared else (first, first)
+    assert asyncio.run(_fresh(guards[0], ("1700000000", "n1", "msg-a"))) == [True]
+    assert asyncio.run(_fresh(guards[1], ("1700000000", "n1", "msg-a"), ("1700000000", "n1", "msg-b"),
+                              ("1700000000", "n2", "msg-b"))) == [True, False, True]
