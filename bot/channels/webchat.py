@@ -51,7 +51,12 @@ def staff_message(reply: StaffReply) -> dict[str, Any]:
 
 
 class WebChatOutput(SocketIOOutput):
-    """Rasa's socket.io output; a staff reply is sent whole, with its id and the sender's name."""
+    """Rasa's socket.io output; a staff reply is sent whole, with its id and the sender's name, and
+    a custom payload (``{"clarify": […]}``) as ``{"custom": …}`` (Rasa's own output passes its keys
+    to ``emit`` as arguments, which fails the whole turn)."""
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         message_id = kwargs.get("staff_message_id")
@@ -78,7 +83,8 @@ class WebChatInput(SocketIOInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        webhook = super().blueprint(guard_turns(on_new_message))
+        guarded = guard_turns(on_new_message)
+        webhook = super().blueprint(guarded)
         sio = self.sio
         assert sio is not None  # set by the parent's blueprint()
         _share_through_redis(sio)
@@ -145,7 +151,10 @@ class WebChatInput(SocketIOInput):
                 # new connections do not reset the count.
                 problem = replies()["rate_limited"]
             if problem is None:
-                await parent_handler(sid, {**data, "message": as_words(text), "session_id": sender})
+                metadata = data.get(self.metadata_key)
+                await guarded(UserMessage(as_words(text), WebChatOutput(sio, self.bot_message_evt), sender,
+                                          input_channel=self.name(),
+                                          metadata=metadata if isinstance(metadata, dict) else {}))
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
             await output.send_text_message(sender or sid, problem)
@@ -153,8 +162,6 @@ class WebChatInput(SocketIOInput):
         async def disconnect(sid: str) -> None:
             sessions.pop(sid, None)
 
-        handlers = sio.handlers.setdefault(self.namespace or "/", {})
-        parent_handler = handlers[self.user_message_evt]
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, user_uttered, namespace=self.namespace)
         sio.on("staff_ack", staff_ack, namespace=self.namespace)

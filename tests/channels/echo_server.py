@@ -21,6 +21,11 @@ def main() -> None:
     channel = channel_class(session_persistence=True)
 
     async def on_new_message(message: UserMessage) -> None:
+        if message.text == "按钮":  # an answer with buttons and a custom payload, as the ask-back sends
+            await message.output_channel.send_response(message.sender_id, {
+                "text": "你想问的是哪一个？", "buttons": [{"title": "工伤", "payload": "/work_injury"}],
+                "custom": {"clarify": ["work_injury"]}})
+            return
         await message.output_channel.send_text_message(message.sender_id, f"echo:{message.text}")
 
     app = Sanic(f"echo_{kind}")

@@ -261,3 +261,14 @@ async def test_new_connections_from_one_address_do_not_escape_the_limit(echo_ser
     for n in range(ADDRESS_BURST + 5):  # each message from a new connection and a new session
         answers += await _exchange(echo_server, [f"第{n}条"])
     assert answers.count(replies()["rate_limited"]) >= 5
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_an_answer_with_buttons_and_a_custom_payload_reaches_the_page(echo_server):
+    """Rasa's socket.io output passes a custom payload's keys to emit() and the turn fails."""
+    async with Page(echo_server, uuid.uuid4().hex) as page:
+        await page.client.emit("user_uttered", {"message": "按钮"})
+        received = await page.wait(2)
+    assert received[0]["text"] == "你想问的是哪一个？"
+    assert [b["payload"] for b in received[0]["quick_replies"]] == ["/work_injury"]
+    assert received[1] == {"custom": {"clarify": ["work_injury"]}}
