@@ -158,13 +158,16 @@ def route_in(session: Session, employer: str | None, region: str | None) -> int 
     return route_unit(session.scalars(select(OrgUnit)).all(), employer, region)
 
 
-# The slots that say where a worker works: handoffs and untaught messages are routed by them.
-ROUTING_SLOTS = ("employer", "region")
+# The domain's slots that say where a worker works (the complaint form's employer and place, the
+# region the worker named anywhere): handoffs and untaught messages are routed by them.
+EMPLOYER_SLOT, PLACE_SLOTS = "complaint_employer", ("complaint_region", "region")
+ROUTING_SLOTS = (EMPLOYER_SLOT, *PLACE_SLOTS)
 
 
 def route_worker(session: Session, slots: Mapping[str, Any]) -> int | None:
     """The unit a worker's handoff or untaught message goes to, from what the bot knows of them."""
-    return route_in(session, *(slots.get(name) for name in ROUTING_SLOTS))
+    place = next((slots[name] for name in PLACE_SLOTS if slots.get(name)), None)
+    return route_in(session, slots.get(EMPLOYER_SLOT), place)
 
 
 class AccountService:

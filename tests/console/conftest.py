@@ -71,7 +71,7 @@ def open_handoff(handoffs: HandoffService, sender: str, employer: str | None = N
                  reason: str = "requested", priority: Priority = Priority.NORMAL,
                  said: str = "我要找人工", region: str | None = None) -> Handoff:
     """A worker asks for a person (what action_handoff does), with what the bot collected."""
-    slots = {k: v for k, v in (("employer", employer), ("region", region)) if v}
+    slots = {k: v for k, v in (("complaint_employer", employer), ("region", region)) if v}
     return handoffs.open(HandoffRequest(sender, "socketio", reason, priority, slots=slots,
                                         transcript=[("worker", said, time.time())]))
 

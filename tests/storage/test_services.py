@@ -115,7 +115,7 @@ def test_a_complaint_keeps_its_region_and_is_routed_like_a_handoff(db, employer,
     assert complaint.region == region
     assert complaint.org_unit_id == units.get(unit)
     handoff = HandoffService(db).open(HandoffRequest(f"h-{complaint.ticket}", "rest", "requested",
-                                                     slots={"employer": employer, "region": region}))
+                                                     slots={"complaint_employer": employer, "region": region}))
     assert handoff.org_unit_id == complaint.org_unit_id
 
 
