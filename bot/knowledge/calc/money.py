@@ -15,6 +15,8 @@ CONTRACT_LAW_START = date(2008, 1, 1)
 OVERTIME_RATES = {"workday": Decimal("1.5"), "restday": Decimal("2"), "holiday": Decimal("3")}
 HOURS_PER_MONTH = Decimal("174")  # 21.75 pay days x 8 hours
 MAX_HOURS = Decimal(10_000)
+# 法释〔2025〕12号, cited by its title as the worker reads it.
+INTERPRETATION_TWO = "最高人民法院关于审理劳动争议案件适用法律问题的解释（二）"
 
 
 def economic_compensation(
@@ -178,7 +180,10 @@ def double_wages(months_without_contract: Number, monthly_wage: Number) -> Calcu
     work until the day before a contract is signed, at most up to the day before the first
     anniversary, the employer pays twice the wage each month, i.e. one extra month's wage for at
     most 11 months. Whole months only: floor(months) - 1, clamped to 0..11. After a full year an
-    open-ended contract is deemed concluded (第14条, 实施条例 第7条).
+    open-ended contract is deemed concluded (第14条, 实施条例 第7条). Not owed when the employer
+    proves force majeure or the worker's own intent or gross fault (法释〔2025〕12号 第7条), nor for a
+    contract extended by law at its expiry (第8条); a worker who will not sign within the first
+    month may be let go without compensation (实施条例 第5条).
     Result: ``months_owed``, ``amount`` (the extra wage on top of normal pay), ``open_ended_deemed``.
     """
     months = check_months(months_without_contract, "months_without_contract")
@@ -196,6 +201,12 @@ def double_wages(months_without_contract: Number, monthly_wage: Number) -> Calcu
     if 1 < months < 12 and months != whole:
         notes.append(Step("double_wages.partial_month"))
     basis = ["劳动合同法 第82条", "劳动合同法实施条例 第6条", "劳动合同法实施条例 第7条"]
+    if months <= 1:
+        notes.append(Step("double_wages.first_month_refusal"))
+        basis.append("劳动合同法实施条例 第5条")
+    else:
+        notes.append(Step("double_wages.exceptions"))
+        basis += [f"{INTERPRETATION_TWO} 第7条", f"{INTERPRETATION_TWO} 第8条"]
     if months >= 12:
         notes.append(Step("double_wages.open_ended"))
         basis.append("劳动合同法 第14条")
