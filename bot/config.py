@@ -75,6 +75,8 @@ class Settings:
     # Reverse proxies in front of the web app (nginx: 1) whose X-Forwarded-For and
     # X-Forwarded-Proto are believed; 0: the connection's own address and scheme.
     web_trusted_proxies: int = 0
+    # A crisis handoff unclaimed for this long waited too long (the general limit: handoff_claim_minutes).
+    crisis_claim_minutes: int = 3
 
     @property
     def rasa_url(self) -> str:
@@ -138,6 +140,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=_int(env, "RETENTION_DAYS", 365),
         action_endpoint_url=env.get("ACTION_ENDPOINT_URL", ""),
         web_trusted_proxies=_int(env, "WEB_TRUSTED_PROXIES", 0),
+        crisis_claim_minutes=_int(env, "CRISIS_CLAIM_MINUTES", 3),
     )
 
 

@@ -59,6 +59,11 @@ class RasaClient:
         """
         self._call("PUT", "/model", json={"model_file": model_file})
 
+    def parse(self, text: str) -> dict[str, Any]:
+        """What the loaded model makes of ``text`` (``POST /model/parse``): intent, ranking,
+        response selector; no conversation is touched."""
+        return self._call("POST", "/model/parse", json={"text": text})
+
     @staticmethod
     def _conversation(sender_id: str) -> str:
         # ":" stays as it is: integration ids are "rest:<sender>", and Rasa's router does not

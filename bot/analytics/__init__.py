@@ -5,15 +5,18 @@
 """
 from __future__ import annotations
 
-from bot.analytics.figures import (BASIC_INTENTS, FALLBACK_INTENT, FAQ_INTENT, USER_EVENT, Count,
-                                   DailyActivity, EmployerWarning, HandoffFigures, Ratio, UnrecognisedMessage,
-                                   UnrecognisedScan, average, clean_employer, epoch, fill_days, group_employers,
-                                   median_seconds, normalise_employer, ranked, ratio, topic_of, unrecognised)
+from bot.analytics.figures import (DECLINED, FALLBACK_INTENT, FAQ_INTENT, USER_EVENT, AskBack,
+                                   ClarifyFigures, ClarifyTopic, Count, DailyActivity, EmployerWarning,
+                                   HandoffFigures, Ratio, UnrecognisedMessage, UnrecognisedScan, ask_backs,
+                                   average, clarify_figures, clean_employer, epoch, fill_days, group_employers,
+                                   median_seconds, normalise_employer, ranked, ratio, topic_of, unrecognised,
+                                   untaught)
 from bot.analytics.queries import EVENTS, Analytics, Units, epoch_day
 
 __all__ = [
-    "BASIC_INTENTS", "EVENTS", "FALLBACK_INTENT", "FAQ_INTENT", "USER_EVENT", "Analytics", "Count",
-    "DailyActivity", "EmployerWarning", "HandoffFigures", "Ratio", "UnrecognisedMessage", "UnrecognisedScan",
-    "Units", "average", "clean_employer", "epoch", "epoch_day", "fill_days", "group_employers",
-    "median_seconds", "normalise_employer", "ranked", "ratio", "topic_of", "unrecognised",
+    "DECLINED", "EVENTS", "FALLBACK_INTENT", "FAQ_INTENT", "USER_EVENT", "Analytics", "AskBack",
+    "ClarifyFigures", "ClarifyTopic", "Count", "DailyActivity", "EmployerWarning", "HandoffFigures", "Ratio",
+    "UnrecognisedMessage", "UnrecognisedScan", "Units", "ask_backs", "average", "clarify_figures",
+    "clean_employer", "epoch", "epoch_day", "fill_days", "group_employers", "median_seconds",
+    "normalise_employer", "ranked", "ratio", "topic_of", "unrecognised", "untaught",
 ]

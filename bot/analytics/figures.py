@@ -10,20 +10,19 @@ import re
 import statistics
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
+from bot.clarify import NONE, NONE_HUMAN
+
 USER_EVENT = "user"
+BOT_EVENT = "bot"
+LOOP_EVENT = "active_loop"
 FALLBACK_INTENT = "nlu_fallback"
 # Messages the bot did not answer with a topic: staff should see them in the teaching inbox.
 UNANSWERED_INTENTS = frozenset({FALLBACK_INTENT, "out_of_scope"})
 FAQ_INTENT = "faq"
-# Dialogue mechanics and service requests, not rights topics: left out of the topic ranking.
-BASIC_INTENTS = frozenset({
-    FALLBACK_INTENT, "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "stop", "rate",
-    "out_of_scope", "chitchat", "request_human", "file_complaint", "check_complaint", "urgent_help",
-})
 _CJK = r"[\u2e80-\u9fff\uf900-\ufaff]"
 
 
@@ -78,10 +77,45 @@ class UnrecognisedMessage:
     timestamp: float
 
 
+# The worker's answer to an ask-back that was one of its "none of these" buttons.
+DECLINED = "declined"
+_DECLINE_PAYLOADS = frozenset({NONE["payload"], NONE_HUMAN["payload"]})
+
+
+@dataclass(frozen=True)
+class AskBack:
+    """The bot asked back (bot/clarify.py), and what the worker answered."""
+
+    sender_id: str
+    at: float  # when the bot asked
+    question_at: float | None  # the worker's message it asked about (None: not among the events read)
+    options: tuple[str, ...]  # the topics offered, in the order shown
+    reply: str | None  # the topic chosen, DECLINED, or None: abandoned (something else, or nothing yet)
+
+
+@dataclass(frozen=True)
+class ClarifyTopic:
+    topic: str
+    offered: int
+    chosen: int
+    declined: int  # offered, and the worker pressed a "none of these" button
+    abandoned: int  # offered, and the worker wrote something else or nothing
+
+
+@dataclass(frozen=True)
+class ClarifyFigures:
+    asked: int
+    chosen: int
+    declined: int
+    abandoned: int
+    topics: list[ClarifyTopic]  # most offered first
+
+
 @dataclass(frozen=True)
 class UnrecognisedScan:
     messages: list[UnrecognisedMessage]
     last_event_id: int  # pass back as since_event_id: everything up to it has been examined
+    ask_backs: list[AskBack] = field(default_factory=list)  # asked back or answered in the events read
 
 
 def ranked(counts: Iterable[tuple[str, int]], limit: int | None = None) -> list[Count]:
@@ -149,10 +183,7 @@ def unrecognised(event_id: int, sender_id: str, timestamp: float, raw: str | Non
 
     Button payloads (``/intent``) and empty messages are never entries: nobody typed them.
     """
-    try:
-        data: dict[str, Any] = json.loads(raw or "{}")
-    except ValueError:
-        return None
+    data = event_data(raw)
     text = (data.get("text") or "").strip()
     intent = (data.get("parse_data") or {}).get("intent") or {}
     name, confidence = intent.get("name"), intent.get("confidence")
@@ -160,3 +191,89 @@ def unrecognised(event_id: int, sender_id: str, timestamp: float, raw: str | Non
     if not text or text.startswith("/") or (name not in UNANSWERED_INTENTS and not unsure):
         return None
     return UnrecognisedMessage(event_id, sender_id, text, name, confidence, timestamp)
+
+
+def event_data(raw: str | None) -> dict[str, Any]:
+    """A tracker event's JSON (``events.data``); {} if unreadable."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def is_button(raw: str | None) -> bool:
+    """A user event whose text is a payload (``/intent``): a button pressed, not typed words."""
+    return (event_data(raw).get("text") or "").strip().startswith("/")
+
+
+def clarify_options(raw: str | None) -> tuple[str, ...] | None:
+    """The topics a bot event offered as an ask-back (its ``{"clarify": [...]}`` tag), or None."""
+    custom = (event_data(raw).get("data") or {}).get("custom")
+    options = custom.get("clarify") if isinstance(custom, dict) else None
+    return tuple(o for o in options if isinstance(o, str)) if isinstance(options, list) else None
+
+
+def reply_to(text: str, options: tuple[str, ...]) -> str | None:
+    """What a worker's next message says about the ask-back: a topic button pressed, a "none of
+    these" button (DECLINED), or None (typed something else: the ask-back was abandoned)."""
+    text = text.strip()
+    if text in _DECLINE_PAYLOADS:
+        return DECLINED
+    chosen = text[1:] if text.startswith("/") else None
+    return chosen if chosen in options else None
+
+
+def ask_backs(events: Iterable[tuple[int, str, str, float, str | None]]) -> list[AskBack]:
+    """The ask-backs among ``(id, sender_id, type_name, timestamp, data)`` tracker events (ordered
+    by id), each with the worker's message before it and the worker's next message as the reply."""
+    last_user: dict[str, float] = {}
+    waiting: dict[str, int] = {}  # sender → index in ``found`` of the ask-back without a reply yet
+    found: list[AskBack] = []
+    for _, sender, kind, timestamp, raw in events:
+        if kind == USER_EVENT:
+            index = waiting.pop(sender, None)
+            if index is not None:
+                asked = found[index]
+                found[index] = replace(asked, reply=reply_to(event_data(raw).get("text") or "", asked.options))
+            last_user[sender] = timestamp
+        elif kind == BOT_EVENT:
+            options = clarify_options(raw)
+            if options is not None:
+                waiting[sender] = len(found)
+                found.append(AskBack(sender, timestamp, last_user.get(sender), options, None))
+    return found
+
+
+def untaught(events: Iterable[tuple[int, str, str, float, str | None]], low_confidence: float,
+             in_form: Iterable[str] = ()) -> list[UnrecognisedMessage]:
+    """The inbox entries among tracker events (ordered by id): :func:`unrecognised` user messages,
+    except answers to a form's questions (names, phone numbers … are not questions to learn from).
+    ``in_form``: senders whose form was active before the first event."""
+    looping = set(in_form)
+    found: list[UnrecognisedMessage] = []
+    for event_id, sender, kind, timestamp, raw in events:
+        if kind == LOOP_EVENT:
+            (looping.add if event_data(raw).get("name") else looping.discard)(sender)
+        elif kind == USER_EVENT and sender not in looping:
+            message = unrecognised(event_id, sender, timestamp, raw, low_confidence)
+            if message is not None:
+                found.append(message)
+    return found
+
+
+def clarify_figures(asked: Iterable[AskBack]) -> ClarifyFigures:
+    """Ask-backs counted: how many, how they were answered, and per topic offered."""
+    asked = list(asked)
+    per_topic: dict[str, Counter[str]] = defaultdict(Counter)
+    for a in asked:
+        outcome = "declined" if a.reply == DECLINED else "abandoned" if a.reply is None else None
+        for topic in a.options:
+            counts = per_topic[topic]
+            counts["offered"] += 1
+            counts[outcome or ("chosen" if a.reply == topic else "other")] += 1
+    topics = [ClarifyTopic(t, c["offered"], c["chosen"], c["declined"], c["abandoned"])
+              for t, c in sorted(per_topic.items(), key=lambda tc: (-tc[1]["offered"], -tc[1]["chosen"], tc[0]))]
+    chosen = sum(1 for a in asked if a.reply not in (None, DECLINED))
+    declined = sum(1 for a in asked if a.reply == DECLINED)
+    return ClarifyFigures(len(asked), chosen, declined, len(asked) - chosen - declined, topics)

@@ -22,10 +22,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from bot.analytics.figures import (BASIC_INTENTS, FALLBACK_INTENT, USER_EVENT, Count, DailyActivity,
-                                   EmployerWarning, HandoffFigures, Ratio, UnrecognisedScan, average, epoch,
-                                   fill_days, group_employers, median_seconds, normalise_employer, ranked,
-                                   ratio, topic_of, unrecognised)
+from bot.analytics.figures import (BOT_EVENT, FALLBACK_INTENT, LOOP_EVENT, USER_EVENT,
+                                   ClarifyFigures, Count, DailyActivity, EmployerWarning, HandoffFigures, Ratio,
+                                   UnrecognisedScan, ask_backs, average, clarify_figures, epoch, event_data,
+                                   fill_days, group_employers, is_button, median_seconds, normalise_employer,
+                                   ranked, ratio, topic_of, unrecognised, untaught)
 from bot.storage.accounts import Scope
 from bot.storage.db import Database
 from bot.storage.errors import StorageUnavailable
@@ -46,6 +47,12 @@ EVENTS = Table(
 
 # Senders per IN (...) list: well below SQLite's limit on bound parameters.
 _IN_BATCH = 500
+# A bot message tagged as an ask-back ({"clarify": [...]}, bot/clarify.py); the tag is checked again
+# when the JSON is read (figures.clarify_options).
+_ASK_BACK = (EVENTS.c.type_name == BOT_EVENT) & EVENTS.c.data.contains('"clarify"')
+_ASK_BACK_EVENTS = (EVENTS.c.type_name == USER_EVENT) | _ASK_BACK
+# What the inbox scan reads: user messages, ask-backs, and forms starting and ending.
+_SCANNED = _ASK_BACK_EVENTS | (EVENTS.c.type_name == LOOP_EVENT)
 
 
 class epoch_day(FunctionElement):  # noqa: N801 (SQL function style)
@@ -132,13 +139,15 @@ class Analytics:
         batches = (senders[i:i + _IN_BATCH] for i in range(0, len(senders), _IN_BATCH))
         return sum(next((n for n, in self._events(count.where(EVENTS.c.sender_id.in_(b)))), 0) for b in batches)
 
-    def top_topics(self, since: datetime, until: datetime, limit: int = 10) -> list[Count]:
+    def top_topics(self, since: datetime, until: datetime, topics: Collection[str], limit: int = 10) -> list[Count]:
+        """The period's messages per topic, most first: only intents in ``topics`` (a staff FAQ's
+        ``faq/<question>`` counts as ``faq``); greetings, answers, yes and no are no topic."""
         intent = EVENTS.c.intent_name
         stmt = (select(intent, func.count()).where(*self._user_events(since, until), intent.is_not(None))
                 .group_by(intent))
         counts: Counter[str] = Counter()
         for name, count in self._events(stmt):
-            if name not in BASIC_INTENTS:
+            if topic_of(name) in topics:
                 counts[topic_of(name)] += count
         return ranked(counts.items(), limit)
 
@@ -209,14 +218,55 @@ class Analytics:
 
     def unrecognised_messages(self, since_event_id: int = 0, low_confidence: float = 0.5,
                               max_events: int = 5000) -> UnrecognisedScan:
-        """User messages after ``since_event_id`` that fell back or scored below ``low_confidence``.
+        """User messages after ``since_event_id`` that fell back or scored below ``low_confidence``
+        (not answers to a form's questions), and the ask-backs asked or answered since.
 
-        Examines at most ``max_events`` user events, oldest first; call again from
-        ``last_event_id`` until it stops moving.
+        Examines at most ``max_events`` events, oldest first; call again from ``last_event_id``
+        until it stops moving.
         """
         c = EVENTS.c
-        stmt = (select(c.id, c.sender_id, c.timestamp, c.data)
-                .where(c.type_name == USER_EVENT, c.id > since_event_id).order_by(c.id).limit(max_events))
+        stmt = (select(c.id, c.sender_id, c.type_name, c.timestamp, c.data)
+                .where(_SCANNED, c.id > since_event_id).order_by(c.id).limit(max_events))
         rows = self._events(stmt)
-        found = [unrecognised(*row, low_confidence=low_confidence) for row in rows]
-        return UnrecognisedScan([m for m in found if m is not None], rows[-1][0] if rows else since_event_id)
+        candidates = {row[1] for row in rows if row[2] == USER_EVENT
+                      and unrecognised(row[0], row[1], row[3], row[4], low_confidence) is not None}
+        in_form = {s for s in candidates if self._in_form(s, since_event_id)}
+        # A button pressed now may answer an ask-back of an earlier scan: read it again.
+        first: dict[str, Any] = {}
+        for row in rows:
+            first.setdefault(row[1], row)
+        before = [r for s, row in first.items() if row[2] == USER_EVENT and is_button(row[4])
+                  for r in self._before(s, since_event_id)]
+        return UnrecognisedScan(untaught(rows, low_confidence, in_form), rows[-1][0] if rows else since_event_id,
+                                ask_backs(sorted(before) + rows))
+
+    def _in_form(self, sender_id: str, until_event_id: int) -> bool:
+        """Whether a form of ``sender_id`` was active after event ``until_event_id``."""
+        c = EVENTS.c
+        stmt = (select(c.data).where(c.sender_id == sender_id, c.type_name == LOOP_EVENT, c.id <= until_event_id)
+                .order_by(c.id.desc()).limit(1))
+        return any(bool(event_data(raw).get("name")) for raw, in self._events(stmt))
+
+    def _before(self, sender_id: str, until_event_id: int, n: int = 2) -> list[Any]:
+        """The last ``n`` user messages and ask-backs of ``sender_id`` up to event ``until_event_id``."""
+        c = EVENTS.c
+        stmt = (select(c.id, c.sender_id, c.type_name, c.timestamp, c.data)
+                .where(_ASK_BACK_EVENTS, c.sender_id == sender_id, c.id <= until_event_id)
+                .order_by(c.id.desc()).limit(n))
+        return [tuple(row) for row in self._events(stmt)]
+
+    def clarify(self, since: datetime, until: datetime, reply_within: timedelta = timedelta(days=1)) -> ClarifyFigures:
+        """The period's ask-backs: answered with a topic, "none of these" or abandoned, per topic offered.
+
+        A reply is the worker's next message, read up to ``reply_within`` after the period.
+        """
+        c = EVENTS.c
+        asked = select(distinct(c.sender_id)).where(_ASK_BACK, c.timestamp >= epoch(since), c.timestamp < epoch(until))
+        senders = sorted(sender for sender, in self._events(asked))
+        stmt = (select(c.id, c.sender_id, c.type_name, c.timestamp, c.data)
+                .where(_ASK_BACK_EVENTS, c.timestamp >= epoch(since), c.timestamp < epoch(until + reply_within))
+                .order_by(c.id))
+        rows = [tuple(row) for i in range(0, len(senders), _IN_BATCH)
+                for row in self._events(stmt.where(c.sender_id.in_(senders[i:i + _IN_BATCH])))]
+        found = [a for a in ask_backs(sorted(rows)) if epoch(since) <= a.at < epoch(until)]
+        return clarify_figures(found)

@@ -34,11 +34,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     CSRFProtect(app)
 
-    from bot.console import access, accounts, analytics, chat, complaints, deps, handoffs, security, teaching
+    from bot.console import (access, accounts, analytics, chat, complaints, deps, escalations, handoffs, security,
+                             teaching)
 
     security.init_app(app, settings)
     deps.init_app(app, settings)
     access.init_app(app)
-    for blueprint in (chat.bp, access.bp, accounts.bp, handoffs.bp, complaints.bp, teaching.bp, analytics.bp):
+    for blueprint in (chat.bp, access.bp, accounts.bp, handoffs.bp, escalations.bp, complaints.bp, teaching.bp,
+                      analytics.bp):
         app.register_blueprint(blueprint)
     return app

@@ -4,18 +4,22 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from bot.console.access import PASSWORD_RULE, new_password, requires
-from bot.console.deps import say, services
+from bot.console.audit_log import Names, line
+from bot.console.deps import CHINA_TIME, labelled, say, services
+from bot.console.labels import role_label
+from bot.console.tables import DateRangeForm, valid
 from bot.storage.accounts import EVERYTHING, unit_tree
-from bot.storage.audit import audit_condition
+from bot.storage.audit import AuditFilter, audit_condition, audit_page
 from bot.storage.models import Role
-from bot.storage.repositories import AuditRepository
+from bot.storage.teaching import TeachingService
 
 bp = Blueprint("accounts", __name__, url_prefix="/console")
-ROLE_CHOICES = [(r.value, r.value) for r in Role]
+ROLE_CHOICES = [(r.value, role_label(r)) for r in Role]
+AUDIT_PAGE = 50
 
 
 class AccountForm(FlaskForm):
@@ -62,7 +66,8 @@ def accounts():  # type: ignore[no-untyped-def]
         flash(say("account_created", name=user.display_name), "info")
         return redirect(url_for("accounts.accounts"))
     status = 400 if request.method == "POST" else 200
-    return render_template("console/accounts.html", form=form, users=services().accounts.listing()), status
+    return render_template("console/accounts.html", form=form, users=services().accounts.listing(),
+                           role_label=role_label), status
 
 
 @bp.route("/accounts/<username>", methods=["GET", "POST"])
@@ -117,12 +122,42 @@ def unit_update(unit_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("accounts.units"))
 
 
+class AuditFilterForm(DateRangeForm):
+    """The audit page's filters and page, from the query string."""
+
+    actor = SelectField(choices=[], default="", validate_choice=False)
+    action = SelectField(choices=[], default="")
+    object = SelectField(choices=[], default="")
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1)])
+
+
 @bp.get("/audit")
 @requires(Role.SUPERVISOR)
 def audit():  # type: ignore[no-untyped-def]
-    """Entries about objects in the user's scope; admins see every entry."""
-    actor = (request.args.get("actor") or "").strip()
+    """Entries about objects in the user's scope (admins: every entry), newest first, a page at a time."""
+    form = AuditFilterForm(request.args)
+    everything = [("", say("audit_all"))]
+    form.action.choices = everything + sorted(labelled("action_").items(), key=lambda kv: kv[0])
+    form.object.choices = everything + list(labelled("audit_object_").items())
+    people = {u.username: u.display_name for u in services().accounts.listing()}
+    form.actor.choices = everything + [(u, f"{name}（{u}）") for u, name in people.items()] + list(
+        labelled("audit_actor_").items())
+    if not form.validate():
+        flash(say("audit_filters_invalid"), "error")
+    since, until = form.created_range()
+    filters = AuditFilter(actor=valid(form.actor), action=valid(form.action),
+                          object_type=valid(form.object), since=since, until=until)
+    page = valid(form.page) or 1
     scope = EVERYTHING if current_user.can(Role.ADMIN) else services().accounts.scope(current_user.org_unit_id)
+    names = Names(people,
+                  {u.id: u.name for u in services().accounts.units()},
+                  {e.slug: e.current.title for e in TeachingService(services().db).faqs()})
     with services().db.transaction() as session:
-        entries = AuditRepository(session).recent(300, actor or None, audit_condition(scope))
-    return render_template("console/audit.html", entries=entries, actor=actor)
+        rows, total = audit_page(session, filters, audit_condition(scope), (page - 1) * AUDIT_PAGE, AUDIT_PAGE,
+                                 day_offset=CHINA_TIME)
+        lines = [line(row, names) for row in rows]
+    pages = max(1, -(-total // AUDIT_PAGE))
+    query = {k: v for k, v in request.args.items() if v and k != "page"}
+    return render_template("console/audit.html", form=form, lines=lines, total=total, page=page, pages=pages,
+                           previous=url_for("accounts.audit", **query, page=page - 1) if page > 1 else None,
+                           following=url_for("accounts.audit", **query, page=page + 1) if page < pages else None)

@@ -8,34 +8,22 @@ reader can use without JavaScript); ``dashboard.js`` draws the charts from ``das
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from functools import lru_cache
+from typing import Iterable
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from bot.analytics import FAQ_INTENT, Count, Ratio
+from bot.analytics import FAQ_INTENT, ClarifyFigures, Count, Ratio
 from bot.console.access import requires
 from bot.console.deps import CHINA_TIME, say, services
-from bot.knowledge.topics import load_topics
+from bot.console.labels import topic_label, topic_titles
 from bot.storage.accounts import Scope
-from bot.storage.models import Role, utcnow
+from bot.storage.models import Handoff, HandoffStatus, Priority, Role, utcnow
 
 bp = Blueprint("analytics", __name__, url_prefix="/console")
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
 TICKET_ENDPOINT = "complaints.detail"
-
-
-@lru_cache(maxsize=1)
-def _topic_titles() -> dict[str, str]:
-    return {topic.id: topic.title for topic in load_topics()}
-
-
-def topic_label(topic_id: str) -> str:
-    """A topic's Chinese title; retrieval questions staff wrote are one topic of their own."""
-    if topic_id == FAQ_INTENT:
-        return say("topic_faq")
-    return _topic_titles().get(topic_id, topic_id)
 
 
 def duration_label(seconds: float | None) -> str:
@@ -114,12 +102,28 @@ def figures(days: int, scope: Scope, now: datetime | None = None) -> dict:
         },
         "daily": [{"day": d.day.isoformat(), "conversations": d.conversations, "messages": d.messages}
                   for d in view.daily_activity(since, until)],
-        "topics": _rows(view.top_topics(since, until), topic_label),
+        "topics": _rows(view.top_topics(since, until, topics={*topic_titles(), FAQ_INTENT}), topic_label),
         "complaints_by_topic": _rows(view.complaints_by_topic(since, until, unit_ids=scope), topic_label),
         "complaints_by_employer": _rows(view.complaints_by_employer(since, until, unit_ids=scope)),
         "complaints_by_region": _rows(view.complaints_by_region(since, until, unit_ids=scope)),
         "warnings": warnings,
+        "clarify": _clarify(view.clarify(since, until)),
+        "live": waiting(services().handoffs.queue(scope)),
     }
+
+
+def waiting(queue: Iterable[Handoff]) -> dict:
+    """Of the open queue, how many handoffs wait for someone to claim them, and how many of those are crises."""
+    unclaimed = [h for h in queue if h.status == HandoffStatus.OPEN.value]
+    return {"waiting": len(unclaimed), "crisis": sum(1 for h in unclaimed if h.priority == Priority.CRISIS)}
+
+
+def _clarify(figures: ClarifyFigures) -> dict:
+    """The ask-backs (你想问的是哪一个？): how workers answered, per topic offered."""
+    return {"asked": figures.asked, "chosen": figures.chosen, "declined": figures.declined,
+            "abandoned": figures.abandoned,
+            "topics": [{"key": t.topic, "label": topic_label(t.topic), "offered": t.offered, "chosen": t.chosen,
+                        "declined": t.declined, "abandoned": t.abandoned} for t in figures.topics]}
 
 
 @bp.get("/dashboard")

@@ -6,45 +6,41 @@ to staff whose scope covers the complaint.
 """
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from functools import lru_cache
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from bot.complaints import mask_phone
 from bot.console.access import requires
-from bot.console.deps import CHINA_TIME, local_time, say, services
+from bot.console.deps import local_time, say, services
+from bot.console.tables import DateRangeForm, csv_response, valid
 from bot.knowledge.topics import load_topics
 from bot.storage.accounts import Scope
 from bot.storage.complaint_desk import (EXPORT_FIELDS, MAX_NOTE, MAX_REASON, ComplaintDesk, ComplaintFilter,
                                         next_statuses)
 from bot.storage.errors import InvalidInput
-from bot.storage.models import Complaint, ComplaintStatus, Role, utcnow
+from bot.storage.models import Complaint, ComplaintStatus, Role
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("complaints", __name__, url_prefix="/console")
 LIST_LIMIT = 200
 OTHER_TOPIC = "other"  # what the complaint form stores when no rights topic fits (actions/complaint.py)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class FilterForm(Form):
-    """The list's and the export's filters, read from the query string (a GET form: no CSRF)."""
+class FilterForm(DateRangeForm):
+    """The list's and the export's filters."""
 
     status = SelectField(choices=[], default="")
     topic = SelectField(choices=[], default="")
     employer = StringField(validators=[Optional(), Length(max=200)])
     region = StringField(validators=[Optional(), Length(max=50)])
-    date_from = DateField(validators=[Optional()])
-    date_to = DateField(validators=[Optional()])
 
 
 class StatusForm(FlaskForm):
@@ -88,23 +84,10 @@ def _filter_form() -> FilterForm:
 
 def _filters(form: FilterForm) -> ComplaintFilter:
     """The filters of ``form``'s valid fields (an invalid one is ignored, and the page says so)."""
-    def value(field):  # type: ignore[no-untyped-def]
-        return None if field.errors else (field.data or None)
-
-    start, end = value(form.date_from), value(form.date_to)
-    return ComplaintFilter(status=value(form.status), topic=value(form.topic),
-                           employer=value(form.employer), region=value(form.region),
-                           created_from=_day_start(start) if start else None,
-                           created_before=_day_start(end, days_after=1) if end else None)
-
-
-def _day_start(day: date, days_after: int = 0) -> datetime | None:
-    """Midnight of a Beijing day (plus ``days_after``), in the naive UTC the database stores;
-    None for a day at the end of the calendar (0001-01-01, 9999-12-31: no bound at all)."""
-    try:
-        return datetime.combine(day, time()) + timedelta(days=days_after) - CHINA_TIME
-    except OverflowError:
-        return None
+    created_from, created_before = form.created_range()
+    return ComplaintFilter(status=valid(form.status), topic=valid(form.topic),
+                           employer=valid(form.employer), region=valid(form.region),
+                           created_from=created_from, created_before=created_before)
 
 
 def _row(c: Complaint) -> dict:
@@ -231,42 +214,24 @@ def note(ticket: str):  # type: ignore[no-untyped-def]
 @bp.get("/complaints.csv")
 @requires(Role.SUPERVISOR)
 def export():  # type: ignore[no-untyped-def]
-    """The filtered complaints as a spreadsheet: UTF-8 with a BOM (Excel reads the Chinese), phones
-    masked, and no cell a spreadsheet would run as a formula."""
+    """The filtered complaints as a spreadsheet (phones masked; see ``csv_response``)."""
     form = _filter_form()
     if not form.validate():
         raise InvalidInput(say("complaint_export_filters_invalid"))
     rows = _desk().export_rows(_scope(), _filters(form), current_user.username)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([say(f"complaint_csv_{name}") for name in EXPORT_FIELDS])
-    for row in rows:
-        writer.writerow([_cell(name, row[name]) for name in EXPORT_FIELDS])
-    filename = f"complaints-{(utcnow() + CHINA_TIME):%Y%m%d-%H%M}.csv"
-    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return csv_response("complaints", [say(f"complaint_csv_{name}") for name in EXPORT_FIELDS],
+                        ([_cell(name, row[name]) for name in EXPORT_FIELDS] for row in rows))
 
 
 def _cell(name: str, value: object) -> str:
     if isinstance(value, datetime):
-        text = local_time(value)
-    elif name == "priority":
-        text = say(f"priority_{value}")
-    elif name == "status":
-        text = say(f"complaint_status_{value}")
-    elif name == "topic":
-        text = _topic_label(str(value))
-    elif name == "consent_to_contact":
-        text = say("complaint_consent_yes" if value else "complaint_consent_no")
-    else:
-        text = "" if value is None else str(value)
-    # Control characters (a NUL typed into a chat) would break the CSV writer and the sheet.
-    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
-    return formula_safe(text)
-
-
-def formula_safe(text: str) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+        return local_time(value)
+    if name == "priority":
+        return say(f"priority_{value}")
+    if name == "status":
+        return say(f"complaint_status_{value}")
+    if name == "topic":
+        return _topic_label(str(value))
+    if name == "consent_to_contact":
+        return say("complaint_consent_yes" if value else "complaint_consent_no")
+    return "" if value is None else str(value)

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from flask import Flask, current_app
 
+from bot import logmask
 from bot.analytics import Analytics
 from bot.config import Settings
 from bot.rasa_client import RasaClient
@@ -54,9 +55,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         complaints=ComplaintService(db),
         desk=StaffDesk(handoffs, RasaClient(settings.rasa_url, settings.rasa_token)),
         analytics=analytics, conversations=Conversations(settings.tracker_url, analytics.tracker))
-    app.jinja_env.globals.update(say=say, slot_label=slot_label, Role=Role,
+    app.jinja_env.globals.update(say=say, slot_label=slot_label, action_label=action_label, Role=Role,
                                  has_endpoint=lambda name: name in app.view_functions)
     app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["masked"] = logmask.mask  # a worker's phone or ID number typed into a message
 
 
 def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
@@ -78,7 +80,22 @@ def _texts() -> dict[str, str]:
 
 def slot_label(name: str) -> str:
     """What the bot collected, in Chinese (texts_slots.yml); unknown slots keep their name."""
-    return _texts().get(f"slot_{name}", name)
+    return known_text(f"slot_{name}") or name
+
+
+def known_text(key: str) -> str | None:
+    """The console text ``key`` if there is one (unfilled), else None."""
+    return _texts().get(key)
+
+
+def labelled(prefix: str) -> dict[str, str]:
+    """Every console text whose key starts with ``prefix``, by the rest of its key (the names it labels)."""
+    return {key[len(prefix):]: text for key, text in _texts().items() if key.startswith(prefix)}
+
+
+def action_label(action: str) -> str:
+    """An audit entry's action in Chinese (``action_<action>`` in the texts); unknown ones keep their name."""
+    return _texts().get(f"action_{action}", action)
 
 
 def say(key: str, **values: object) -> str:

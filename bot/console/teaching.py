@@ -9,41 +9,72 @@ import difflib
 import logging
 import os
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
 
+from bot.analytics.figures import FALLBACK_INTENT, FAQ_INTENT
 from bot.console.access import requires
 from bot.console.deps import say, services
-from bot.knowledge.topics import load_topics
+from bot.console.labels import intent_label, topic_titles
+from bot.logmask import mask
+from bot.rasa_client import RasaUnavailable
 from bot.storage.accounts import ROUTING_SLOTS, Scope
 from bot.storage.errors import InvalidTransition, StorageUnavailable
 from bot.storage.models import Role
 from bot.storage.models_teaching import FaqStatus, UnrecognisedMessage
 from bot.storage.teaching import (ApprovalPending, FaqNotFound, MessageNotFound, OwnChange, PendingApproval,
-                                  PublishBusy, TeachingService)
+                                  PublishBusy, TeachingService, clean_questions)
 from bot.teaching.job import launch
+from bot.teaching.staff_data import FaqSpec, StaffDataError, clean_faq, response_text
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("teaching", __name__, url_prefix="/console")
 # A message the bot was less sure of than this is shown to staff, like a fallback.
 LOW_CONFIDENCE = 0.5
+# What an FAQ needs before it is saved: ways of asking, and characters of answer (spaces not counted).
+MIN_QUESTIONS = 3
+MIN_ANSWER_CHARS = 20
+# Other topics shown when a sentence is tried on the live model.
+TRY_RANKING = 3
 
 
 class LabelForm(FlaskForm):
     intent = SelectField(choices=[], validate_choice=False, validators=[DataRequired()])
 
 
+def enough_questions(form: FlaskForm, field: TextAreaField) -> None:
+    """Staff write how workers ask: one way of asking teaches the model too little."""
+    found = len(clean_questions((field.data or "").splitlines()))
+    if found < MIN_QUESTIONS:
+        raise ValidationError(say("faq_few_questions", min=MIN_QUESTIONS, n=found))
+
+
+def long_enough_answer(form: FlaskForm, field: TextAreaField) -> None:
+    """An answer a worker can act on, not a placeholder ("见规定")."""
+    found = len("".join((field.data or "").split()))
+    if found < MIN_ANSWER_CHARS:
+        raise ValidationError(say("faq_short_answer", min=MIN_ANSWER_CHARS, n=found))
+
+
 class FaqForm(FlaskForm):
-    title = StringField(validators=[DataRequired(), Length(max=200)])
-    questions = TextAreaField(validators=[DataRequired(), Length(max=6000)])
-    answer = TextAreaField(validators=[DataRequired(), Length(max=3000)])
+    title = StringField(validators=[DataRequired(say("faq_no_title")), Length(max=200)])
+    questions = TextAreaField(validators=[DataRequired(say("faq_no_questions")), Length(max=6000),
+                                          enough_questions])
+    answer = TextAreaField(validators=[DataRequired(say("faq_no_answer")), Length(max=3000), long_enough_answer])
+    basis = StringField(validators=[Length(max=500)])
+
+
+class TryForm(FlaskForm):
+    """A sentence to try on the live model, and the answer being written (for the preview)."""
+
+    sentence = StringField(validators=[Length(max=500)])
+    answer = TextAreaField(validators=[Length(max=3000)])
     basis = StringField(validators=[Length(max=500)])
 
 
@@ -63,15 +94,14 @@ def _scope() -> Scope:
     return services().accounts.scope(current_user.org_unit_id)
 
 
-@lru_cache(maxsize=1)
-def _topics() -> tuple[tuple[str, str], ...]:
-    return tuple((t.id, t.title) for t in load_topics())
+def _faq_titles() -> dict[str, str]:
+    """Staff FAQs workers may be answered with, by slug."""
+    return {e.slug: e.current.title for e in _teaching().faqs() if e.status != FaqStatus.RETIRED.value}
 
 
 def _intent_choices() -> list[tuple[str, str]]:
-    faqs = [(f"faq/{e.slug}", say("faq_choice", title=e.current.title)) for e in _teaching().faqs()
-            if e.status != FaqStatus.RETIRED.value]
-    return [("", say("choose_topic"))] + list(_topics()) + faqs
+    faqs = [(f"faq/{slug}", say("faq_choice", title=title)) for slug, title in _faq_titles().items()]
+    return [("", say("choose_topic"))] + list(topic_titles().items()) + faqs
 
 
 def _sync_inbox() -> None:
@@ -82,7 +112,9 @@ def _sync_inbox() -> None:
         since = int(cursor_file.read_text()) if cursor_file.exists() else 0
         scan = analytics.unrecognised_messages(since, LOW_CONFIDENCE)
         slots = services().conversations.latest_slots({m.sender_id for m in scan.messages}, ROUTING_SLOTS)
-        _teaching().import_messages(scan.messages, slots)
+        teaching = _teaching()
+        teaching.import_messages(scan.messages, slots)
+        teaching.record_ask_backs(scan.ask_backs)
     except (StorageUnavailable, ValueError, OSError):
         logger.warning("unrecognised inbox not synced", exc_info=True)
         return
@@ -104,8 +136,9 @@ def inbox():  # type: ignore[no-untyped-def]
     _sync_inbox()
     form = LabelForm()
     form.intent.choices = _intent_choices()
+    faq_titles = _faq_titles()
     return render_template("console/inbox.html", messages=_teaching().inbox(scope=_scope()), form=form,
-                           action=ActionForm(), topics=dict(_topics()))
+                           action=ActionForm(), guess=lambda intent: intent_label(intent, faq_titles))
 
 
 @bp.post("/teach/messages/<int:message_id>/label")
@@ -118,6 +151,20 @@ def label(message_id: int):  # type: ignore[no-untyped-def]
     else:
         _teaching().label(_message(message_id).id, form.intent.data, current_user.username)
         flash(say("labelled"), "info")
+    return redirect(url_for("teaching.inbox"))
+
+
+@bp.post("/teach/messages/<int:message_id>/confirm")
+@requires(Role.STAFF)
+def confirm(message_id: int):  # type: ignore[no-untyped-def]
+    """One click: the topic the worker chose when the bot asked back becomes the label."""
+    if ActionForm().validate_on_submit():
+        try:
+            _teaching().confirm(_message(message_id).id, current_user.username)
+        except InvalidTransition:  # handled meanwhile, or nothing to confirm
+            flash(say("confirm_nothing"), "error")
+        else:
+            flash(say("labelled"), "info")
     return redirect(url_for("teaching.inbox"))
 
 
@@ -150,9 +197,54 @@ def faq_new():  # type: ignore[no-untyped-def]
         flash(say("faq_created", title=entry.current.title), "info")
         return redirect(url_for("teaching.faqs"))
     if request.method == "GET" and message is not None:
-        form.questions.data = message.text
+        form.questions.data = mask(message.text)
     status = 400 if request.method == "POST" else 200
-    return render_template("console/faq_edit.html", form=form, entry=None, message=message), status
+    return render_template("console/faq_edit.html", form=form, entry=None, message=message,
+                           preview=worker_answer(form.answer.data or "", form.basis.data or "")), status
+
+
+@bp.post("/faqs/try")
+@requires(Role.STAFF)
+def faq_try():  # type: ignore[no-untyped-def]
+    """Try a sentence on the live model, and preview the answer being written as workers will read it."""
+    form = TryForm()
+    if not form.validate_on_submit():
+        return jsonify(error=say("try_invalid")), 400
+    result: dict = {"preview": worker_answer(form.answer.data or "", form.basis.data or "")}
+    sentence = " ".join((form.sentence.data or "").split())
+    if sentence:
+        try:
+            parse = services().desk.rasa.parse(sentence)
+        except RasaUnavailable:
+            return jsonify({**result, "error": say("try_rasa_down")}), 503
+        result["understood"] = _understood(parse, _faq_titles())
+    return jsonify(result)
+
+
+def worker_answer(answer: str, basis: str) -> str:
+    """The text a worker would read for this answer and basis once published ("" while there is no answer)."""
+    try:
+        return response_text(clean_faq(FaqSpec("preview", ["preview"], answer, basis)))
+    except StaffDataError:
+        return ""
+
+
+def _understood(parse: dict, faq_titles: dict[str, str]) -> dict:
+    """What the live model made of a sentence: its guess and the runners-up, as staff read them."""
+    ranking = [(r.get("name"), r.get("confidence") or 0.0) for r in parse.get("intent_ranking") or []]
+    top = parse.get("intent") or {}
+    guess = top.get("name") or FALLBACK_INTENT
+    if guess == FAQ_INTENT:  # a staff FAQ: which one, the response selector says
+        selectors = parse.get("response_selector") or {}
+        selected = (selectors.get(FAQ_INTENT) or selectors.get("default") or {}).get("response") or {}
+        guess = selected.get("intent_response_key") or guess
+    others = [(name, confidence) for name, confidence in ranking
+              if name and name not in (guess, top.get("name"), FALLBACK_INTENT)][:TRY_RANKING]
+    return {"intent": guess, "label": intent_label(guess, faq_titles), "confidence": top.get("confidence"),
+            "percent": f"{(top.get('confidence') or 0.0) * 100:.0f}%",
+            "understood": guess != FALLBACK_INTENT,
+            "others": [{"label": intent_label(name, faq_titles), "percent": f"{confidence * 100:.0f}%"}
+                       for name, confidence in others]}
 
 
 @bp.get("/faqs")
@@ -223,8 +315,8 @@ def faq_edit(faq_id: int):  # type: ignore[no-untyped-def]
         form.title.data, form.answer.data, form.basis.data = current.title, current.answer, current.basis
         form.questions.data = "\n".join(current.questions)
     status = 400 if request.method == "POST" else 200
-    return render_template("console/faq_edit.html", form=form, entry=entry, message=None,
-                           action=ActionForm()), status
+    return render_template("console/faq_edit.html", form=form, entry=entry, message=None, action=ActionForm(),
+                           preview=worker_answer(form.answer.data or "", form.basis.data or "")), status
 
 
 @bp.post("/faqs/<int:faq_id>/retire")

@@ -175,9 +175,16 @@ class Handoff(Base):
     flagged_at = Column(DateTime())
     rating = Column(Integer)
     rated_at = Column(DateTime())
+    # What the worker wrote about a poor rating (free text, stored with the rating).
+    rating_comment = Column(Text)
+    # A supervisor's review of the handled handoff (the escalations page).
+    reviewed_at = Column(DateTime())
+    reviewed_by_id = Column(Integer, ForeignKey("staff_users.id"))
+    review_note = Column(Text)
     created_at = Column(DateTime(), nullable=False, default=utcnow)
 
-    claimed_by = relationship(StaffUser, lazy="joined")
+    claimed_by = relationship(StaffUser, lazy="joined", foreign_keys=[claimed_by_id])
+    reviewed_by = relationship(StaffUser, lazy="joined", foreign_keys=[reviewed_by_id])
     org_unit = relationship(OrgUnit, lazy="joined")
     messages = relationship("HandoffMessage", order_by="HandoffMessage.id",
                             back_populates="handoff", lazy="selectin")

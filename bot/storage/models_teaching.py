@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint,
+                        false)
 from sqlalchemy.orm import relationship
 
 from bot.storage.models import Base, StaffUser, utcnow
@@ -104,6 +105,12 @@ class UnrecognisedMessage(Base):
     # Routed like a handoff, by the worker's employer or region when the bot knows them
     # (None: unrouted, seen by top units); staff see the messages of their scope only.
     org_unit_id = Column(Integer, ForeignKey("org_units.id"), index=True)
+    # The bot asked back (bot/clarify.py): the topic ids it offered, in the order shown (None: it
+    # did not ask). The worker's answer: the topic they chose, a label staff confirm with one
+    # click (``suggested_label``), or one of the "none of these" buttons (``declined``).
+    offered = Column(JSON)
+    suggested_label = Column(String(80))
+    declined = Column(Boolean, nullable=False, default=False, server_default=false())
 
     handled_by = relationship(StaffUser, lazy="joined")
 

@@ -122,12 +122,3 @@ class AuditRepository:
                detail: dict | None = None) -> None:
         self.session.add(AuditEntry(actor=actor, action=action, object_type=object_type,
                                     object_id=str(object_id), detail=detail or {}))
-
-    def recent(self, limit: int = 100, actor: str | None = None, condition: Any = None) -> Sequence[AuditEntry]:
-        """The newest entries (by ``actor``, within ``condition``: see bot.storage.audit)."""
-        query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-        if actor:
-            query = query.where(AuditEntry.actor == actor)
-        if condition is not None:
-            query = query.where(condition)
-        return self.session.scalars(query).all()

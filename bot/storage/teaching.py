@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.analytics.figures import DECLINED, AskBack
+from bot.logmask import mask
 from bot.storage.accounts import EVERYTHING, Scope, route_worker
 from bot.storage.db import Database
 from bot.storage.errors import InvalidInput, InvalidTransition, NiangjiaError, StaffNotFound
@@ -113,14 +115,16 @@ class TeachingService:
     def import_messages(self, messages: Iterable[object],
                         slots: Mapping[str, Mapping[str, Any]] | None = None) -> int:
         """Add messages found in the tracker (``sender_id, text, intent, confidence, timestamp``),
-        each routed like a handoff by what the bot knows of its sender (``slots`` per sender id)."""
+        each routed like a handoff by what the bot knows of its sender (``slots`` per sender id).
+        Phone and ID numbers in the text are masked: staff need the question, not the number, and
+        the text may become training data."""
         added = 0
         for message in messages:
             sender_id = message.sender_id  # type: ignore[attr-defined]
             try:
                 with self.db.transaction() as session:
                     session.add(UnrecognisedMessage(
-                        sender_id=sender_id, text=message.text[:2000], intent=message.intent,  # type: ignore[attr-defined]
+                        sender_id=sender_id, text=mask(message.text)[:2000], intent=message.intent,  # type: ignore[attr-defined]
                         confidence=message.confidence, event_ts=message.timestamp,  # type: ignore[attr-defined]
                         received_at=datetime.utcfromtimestamp(message.timestamp),  # type: ignore[attr-defined]
                         status=InboxStatus.NEW.value,
@@ -149,19 +153,49 @@ class TeachingService:
                 raise MessageNotFound(str(message_id))
             return message
 
+    def record_ask_backs(self, ask_backs: Iterable[AskBack]) -> int:
+        """Note on the messages the bot asked back about what it offered and what the worker answered:
+        the topic they chose becomes the message's suggested label, for staff to confirm."""
+        updated = 0
+        with self.db.transaction() as session:
+            for asked in ask_backs:
+                if asked.question_at is None:
+                    continue
+                for message in session.scalars(select(UnrecognisedMessage).where(
+                        UnrecognisedMessage.sender_id == asked.sender_id,
+                        UnrecognisedMessage.event_ts == asked.question_at)):
+                    message.offered = list(asked.options)
+                    message.declined = asked.reply == DECLINED
+                    message.suggested_label = None if asked.reply in (None, DECLINED) else asked.reply
+                    updated += 1
+        return updated
+
     def label(self, message_id: int, intent: str, actor: str) -> TrainingExample:
         """The message becomes a training example of ``intent`` (a topic id or ``faq/<slug>``)."""
         with self.db.transaction() as session:
             message = self._new_message(session, message_id)
-            example = TrainingExample(text=message.text, intent=intent, created_by_id=self._staff(session, actor).id,
-                                      created_at=self.clock())
-            session.add(example)
-            message.status, message.label = InboxStatus.LABELLED.value, intent
-            message.handled_by_id, message.handled_at = example.created_by_id, self.clock()
-            session.flush()
-            AuditRepository(session).record(actor, "inbox.labelled", "unrecognised_message", message_id,
-                                            {"intent": intent})
-            return example
+            details = {"intent": intent, **({"suggested": message.suggested_label} if message.suggested_label else {})}
+            return self._label(session, message, intent, actor, "inbox.labelled", details)
+
+    def confirm(self, message_id: int, actor: str) -> TrainingExample:
+        """The topic the worker chose when asked back becomes the message's label."""
+        with self.db.transaction() as session:
+            message = self._new_message(session, message_id)
+            if not message.suggested_label:
+                raise InvalidTransition("message", "without suggestion", "confirmed")
+            intent = message.suggested_label
+            return self._label(session, message, intent, actor, "inbox.confirmed", {"intent": intent})
+
+    def _label(self, session, message: UnrecognisedMessage, intent: str, actor: str,  # type: ignore[no-untyped-def]
+               action: str, details: dict[str, str]) -> TrainingExample:
+        example = TrainingExample(text=message.text, intent=intent, created_by_id=self._staff(session, actor).id,
+                                  created_at=self.clock())
+        session.add(example)
+        message.status, message.label = InboxStatus.LABELLED.value, intent
+        message.handled_by_id, message.handled_at = example.created_by_id, self.clock()
+        session.flush()
+        AuditRepository(session).record(actor, action, "unrecognised_message", message.id, details)
+        return example
 
     def dismiss(self, message_id: int, actor: str) -> None:
         with self.db.transaction() as session:

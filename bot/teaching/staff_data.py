@@ -131,7 +131,8 @@ def _examples_block(texts_: list[str]) -> _Block:
     return _Block("".join(f"- {text}\n" for text in texts_))
 
 
-def _response_text(faq: FaqSpec) -> str:
+def response_text(faq: FaqSpec) -> str:
+    """What the bot answers with for a cleaned FAQ: the answer, then its basis."""
     if not faq.basis:
         return faq.answer
     return f"{faq.answer}\n{texts()['basis_label']}{faq.basis}"
@@ -145,7 +146,7 @@ def faq_document(faqs: list[FaqSpec]) -> dict[str, Any] | None:
         "version": "3.1",
         "nlu": [{"intent": f"{FAQ_INTENT}/{f.slug}", "examples": _examples_block(f.questions)}
                 for f in faqs],
-        "responses": {f"utter_{FAQ_INTENT}/{f.slug}": [{"text": _Block(_response_text(f))}]
+        "responses": {f"utter_{FAQ_INTENT}/{f.slug}": [{"text": _Block(response_text(f))}]
                       for f in faqs},
         "rules": [{"rule": "answer staff-made FAQs",
                    "steps": [{"intent": FAQ_INTENT}, {"action": f"utter_{FAQ_INTENT}"}]}],

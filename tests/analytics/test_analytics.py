@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.analytics import (EVENTS, Analytics, Count, DailyActivity, epoch, normalise_employer)
@@ -134,11 +134,17 @@ def test_topics_rank_rights_questions_and_leave_out_small_talk(analytics, store)
     record(store, {
         "a": [said("你好", "greet", at), said("拖欠工资", "wage_arrears", at), said("谢谢", "thank", at)],
         "b": [said("工资没发", "wage_arrears", at), said("工会地址", "faq", at), said("啊啊", "nlu_fallback", at, 0.3)],
-        "c": [said("年假几天", "annual_leave", at), said("电话多少", "faq", at), said("怎么投诉", "faq", at)],
+        "c": [said("年假几天", "annual_leave", at), said("电话多少", "faq/phone", at), said("怎么投诉", "faq", at)],
+        # answers, buttons, yes and no, follow-ups: more of them than of any topic, and none a topic
+        "d": [said(text, intent, at) for text, intent in (
+            ("六千", "inform"), ("三年", "inform"), ("苏州", "inform"), ("/calculate", "calculate"),
+            ("/calculate", "calculate"), ("对", "affirm"), ("不是", "deny"), ("那能赔多少", "ask_amount"),
+            ("我要投诉", "file_complaint"), ("删除我的数据", "forget_me"))],
     })
-    topics = analytics.top_topics(JUNE, JUNE + timedelta(days=1))
-    assert topics == [Count("faq", 3), Count("wage_arrears", 2), Count("annual_leave", 1)]
-    assert analytics.top_topics(JUNE, JUNE + timedelta(days=1), limit=1) == [Count("faq", 3)]
+    topics = {"wage_arrears", "annual_leave", "faq"}
+    found = analytics.top_topics(JUNE, JUNE + timedelta(days=1), topics)
+    assert found == [Count("faq", 3), Count("wage_arrears", 2), Count("annual_leave", 1)]
+    assert analytics.top_topics(JUNE, JUNE + timedelta(days=1), topics, limit=1) == [Count("faq", 3)]
 
 
 def test_fallback_and_handoff_rates(analytics, store, db):
@@ -324,3 +330,77 @@ def test_before_rasa_has_created_its_table_the_figures_are_empty(db, tmp_path):
         assert view.fallback_rate(JUNE, JUNE + timedelta(days=1)).value is None
     finally:
         view.dispose()
+
+
+# --- ask-backs (bot/clarify.py) ------------------------------------------------------------
+def asked_back(options: list[str], at: datetime) -> list[Event]:
+    """action_clarify's message as Rasa stores it: buttons, and the {"clarify": [...]} tag."""
+    buttons = [{"title": o, "payload": f"/{o}"} for o in options] + [
+        {"title": "都不是，转人工", "payload": "/request_human"}, {"title": "都不是", "payload": "/out_of_scope"}]
+    return [ActionExecuted("action_clarify", timestamp=epoch(at)),
+            BotUttered("你想问的是哪一个？", data={"buttons": buttons, "custom": {"clarify": options}},
+                       timestamp=epoch(at))]
+
+
+def pressed(payload: str, at: datetime) -> UserUttered:
+    return said(payload, payload.lstrip("/"), at, 1.0)
+
+
+def test_ask_backs_are_counted_with_their_answers_per_topic_offered(analytics, store):
+    at, end = JUNE + timedelta(hours=9), JUNE + timedelta(days=1)
+    record(store, {
+        "a": [said("厂里那个事情怎么弄", "nlu_fallback", at, 0.3),
+              *asked_back(["work_injury", "wage_arrears", "social_insurance"], at), pressed("/wage_arrears", at)],
+        "b": [said("老板不给钱咋办", "nlu_fallback", at, 0.3), *asked_back(["wage_arrears", "overtime_pay"], at),
+              pressed("/out_of_scope", at)],
+        "c": [said("那个那个", "nlu_fallback", at, 0.3), *asked_back(["work_injury", "wage_arrears"], at),
+              said("算了", "deny", at)],
+        "d": [said("问个事", "nlu_fallback", at, 0.3), *asked_back(["social_insurance"], at)],
+        "e": [said("我的事", "nlu_fallback", at, 0.3), *asked_back(["work_injury", "overtime_pay"], at),
+              pressed("/request_human", at), said("加班那个", "nlu_fallback", at, 0.3),
+              *asked_back(["overtime_pay"], at), pressed("/overtime_pay", at)],
+        "f": [said("昨天的", "nlu_fallback", JUNE - timedelta(hours=1), 0.3),  # asked before the period
+              *asked_back(["wage_arrears"], JUNE - timedelta(hours=1)), pressed("/wage_arrears", at)],
+        "g": [said("摔了", "nlu_fallback", end - timedelta(minutes=1), 0.3),  # answered after the period
+              *asked_back(["work_injury"], end - timedelta(minutes=1)), pressed("/work_injury", end + timedelta(minutes=5))],
+        "h": [said("年休", "nlu_fallback", at, 0.3), *asked_back(["annual_leave"], at),
+              pressed("/wage_arrears", at)],  # not offered: a menu, not the ask-back
+    })
+    figures = analytics.clarify(JUNE, end)
+    # by hand: asked a b c d e e g h; chosen a, e (2nd), g; declined b, e (1st); abandoned c, d, h
+    assert (figures.asked, figures.chosen, figures.declined, figures.abandoned) == (8, 3, 2, 3)
+    assert [(t.topic, t.offered, t.chosen, t.declined, t.abandoned) for t in figures.topics] == [
+        ("work_injury", 4, 1, 1, 1), ("overtime_pay", 3, 1, 2, 0), ("wage_arrears", 3, 1, 1, 1),
+        ("social_insurance", 2, 0, 0, 1), ("annual_leave", 1, 0, 0, 1)]
+    assert analytics.clarify(JUNE + timedelta(days=2), JUNE + timedelta(days=3)).asked == 0
+
+
+def test_the_inbox_scan_finds_the_topic_chosen_even_in_a_later_scan(analytics, store):
+    at = JUNE + timedelta(hours=9)
+    record(store, {"a": [said("厂里那个事情怎么弄", "nlu_fallback", at, 0.3),
+                         *asked_back(["work_injury", "wage_arrears"], at)]})
+    first = analytics.unrecognised_messages(0, 0.5)
+    assert [m.text for m in first.messages] == ["厂里那个事情怎么弄"]
+    [asked] = first.ask_backs
+    assert (asked.question_at, asked.options, asked.reply) == (epoch(at), ("work_injury", "wage_arrears"), None)
+
+    record(store, {"a": [said("厂里那个事情怎么弄", "nlu_fallback", at, 0.3), *asked_back(["work_injury", "wage_arrears"], at),
+                         pressed("/wage_arrears", at + timedelta(seconds=20))]})
+    later = analytics.unrecognised_messages(first.last_event_id, 0.5)
+    assert later.messages == []  # a button is nobody's words
+    [asked] = later.ask_backs
+    assert (asked.sender_id, asked.question_at, asked.reply) == ("a", epoch(at), "wage_arrears")
+
+
+def test_answers_to_a_form_question_never_reach_the_inbox(analytics, store):
+    at = JUNE + timedelta(hours=9)
+    form = [said("我要投诉", "file_complaint", at), ActiveLoop("complaint_form", timestamp=epoch(at)),
+            said("星光电子厂", "nlu_fallback", at, 0.3), said("张三 13800138000", "nlu_fallback", at, 0.2)]
+    record(store, {"a": form})
+    first = analytics.unrecognised_messages(0, 0.5, max_events=3)  # the next scan starts inside the form
+    rest = analytics.unrecognised_messages(first.last_event_id, 0.5)
+    assert first.messages + rest.messages == []
+
+    record(store, {"a": [*form, ActiveLoop(None, timestamp=epoch(at)), said("那个那个", "nlu_fallback", at, 0.3)]})
+    after = analytics.unrecognised_messages(rest.last_event_id, 0.5)
+    assert [m.text for m in after.messages] == ["那个那个"]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from flask import Flask
@@ -41,6 +43,7 @@ class FakeRasa:
 
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     events: dict[str, list[dict]] = field(default_factory=dict)
+    parses: dict[str, dict] = field(default_factory=dict)  # /model/parse by text (else: not understood)
     down: bool = False
 
     def _record(self, name: str, sender: str, payload: Any = None) -> None:
@@ -62,6 +65,11 @@ class FakeRasa:
 
     def execute(self, sender_id: str, action: str) -> None:
         self._record("execute", sender_id, action)
+
+    def parse(self, text: str) -> dict:
+        self._record("parse", "", text)
+        return self.parses.get(text, {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.3},
+                                      "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}]})
 
     def sent(self, sender: str) -> list[str]:
         return [p for name, s, p in self.calls if name == "send" and s == sender]
@@ -174,3 +182,30 @@ def browser():  # type: ignore[no-untyped-def]
         instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield instance
         instance.close()
+
+
+@contextmanager
+def console_in_chromium(app: Flask, username: str, width: int = 1366, height: int = 900) -> Iterator[tuple[Any, list]]:
+    """``app`` served on a local port and a headless Chromium page logged in as ``username``:
+    yields the page and the list its script errors (and any alert) are collected in."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+            page = instance.new_page(viewport={"width": width, "height": height})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("dialog", lambda dialog: errors.append("dialog " + dialog.message))
+            page.goto(f"http://127.0.0.1:{server.server_port}/console/login")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url(re.compile(r".*/console/queue$"))
+            yield page, errors
+            instance.close()
+    finally:
+        server.shutdown()

@@ -14,14 +14,14 @@ import pytest
 from flask import Flask
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.analytics import epoch
-from bot.console.analytics import duration_label, period
+from bot.console.analytics import duration_label, period, topic_label
 from bot.console.deps import services
 from bot.storage.models import Complaint, Handoff, utcnow
-from tests.console.conftest import PASSWORD, login
+from tests.console.conftest import PASSWORD, console_in_chromium, login
 
 TICKETS = itertools.count(1)
 HOUR = timedelta(hours=1)
@@ -31,7 +31,7 @@ def said(text: str, intent: str, at: datetime) -> UserUttered:
     return UserUttered(text, intent={"name": intent, "confidence": 0.9}, timestamp=epoch(at))
 
 
-def record(app: Flask, conversations: dict[str, list[UserUttered]]) -> None:
+def record(app: Flask, conversations: dict[str, list[UserUttered | BotUttered]]) -> None:
     store = SQLTrackerStore(domain=Domain.empty(), host=app.config["NIANGJIA_SETTINGS"].tracker_url)
     try:
         for sender, events in conversations.items():
@@ -201,37 +201,105 @@ def test_a_period_is_whole_china_days_up_to_today():
 @pytest.mark.browser
 def test_the_charts_draw_in_a_browser_and_markup_stays_text(seeded, tmp_path):
     """Real headless Chromium against the app on a local port: charts drawn, values set as text."""
-    import threading
-
-    from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
-
-    from tests.console.conftest import CHROMIUM, FLAGS
-
     for days in (1, 2, 3):
         complaint(seeded, "<img src=x onerror=alert(1)>厂", utcnow() - timedelta(days=days), "朝阳区工会")
-    server = make_server("127.0.0.1", 0, seeded, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("dialog", lambda dialog: errors.append("dialog " + dialog.message))
-            page.goto(base + "/console/login")
-            page.fill("input[name=username]", "supervisor")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("#login-form button[type=submit]")
-            page.goto(base + "/console/dashboard")
-            page.wait_for_function("() => !document.querySelector('#chart-daily').parentNode.hidden")
-            assert page.locator("#warning-list strong").inner_text() == "<img src=x onerror=alert(1)>厂"
-            page.select_option("#period", "90")
-            page.wait_for_function("() => document.getElementById('card-conversations').textContent === '3'")
-            assert page.locator("#card-handoff-note").inner_text() == "2 / 3 个对话转了人工"  # a and b of a, b, c
-            assert page.locator("#rows-daily tr").count() == 90
-            assert "days=90" in page.url and errors == []
-            browser.close()
-    finally:
-        server.shutdown()
+    with console_in_chromium(seeded, "supervisor") as (page, errors):
+        page.goto(page.url.replace("/queue", "/dashboard"))
+        page.wait_for_function("() => !document.querySelector('#chart-daily').parentNode.hidden")
+        assert page.locator("#warning-list strong").inner_text() == "<img src=x onerror=alert(1)>厂"
+        page.select_option("#period", "90")
+        page.wait_for_function("() => document.getElementById('card-conversations').textContent === '3'")
+        assert page.locator("#card-handoff-note").inner_text() == "2 / 3 个对话转了人工"  # a and b of a, b, c
+        assert page.locator("#rows-daily tr").count() == 90
+        assert "days=90" in page.url and errors == []
+
+
+def test_ask_backs_and_the_workers_answers_are_counted_per_topic_with_titles(app, clients):
+    now = utcnow()
+    offered = {"custom": {"clarify": ["work_injury", "wage_arrears"]}}
+
+    def asked_back(at: datetime) -> BotUttered:
+        return BotUttered("你想问的是哪一个？", data=offered, timestamp=epoch(at))
+
+    record(app, {
+        "a": [said("那个事", "nlu_fallback", now - 2 * HOUR), asked_back(now - 2 * HOUR),
+              said("/wage_arrears", "wage_arrears", now - 2 * HOUR)],
+        "b": [said("问一下", "nlu_fallback", now - HOUR), asked_back(now - HOUR),
+              said("/out_of_scope", "out_of_scope", now - HOUR)],
+        "c": [said("嗯", "nlu_fallback", now - HOUR), asked_back(now - HOUR)],
+    })
+    clarify = clients["supervisor"].get("/console/dashboard.json").get_json()["clarify"]
+    assert (clarify["asked"], clarify["chosen"], clarify["declined"], clarify["abandoned"]) == (3, 1, 1, 1)
+    assert [(t["label"], t["offered"], t["chosen"], t["declined"], t["abandoned"]) for t in clarify["topics"]] == [
+        ("拖欠工资、克扣工资", 3, 1, 1, 1), (topic_label("work_injury"), 3, 0, 1, 1)]
+    html = clients["supervisor"].get("/console/dashboard").get_data(as_text=True)
+    assert "共追问 3 次：职工选了主题 1 次，点了“都不是” 1 次，没有选 1 次。" in html
+    assert "<td>拖欠工资、克扣工资</td><td>3</td><td>1</td><td>1</td><td>1</td>" in html
+
+
+def test_answers_buttons_and_yes_or_no_are_never_hot_questions(app, clients):
+    now = utcnow()
+    chatter = [("六千", "inform"), ("三年", "inform"), ("苏州", "inform"), ("/calculate", "calculate"),
+               ("/calculate", "calculate"), ("对", "affirm"), ("不是", "deny"), ("你好", "greet"),
+               ("那能赔多少", "ask_amount"), ("那怎么办", "ask_next_steps"), ("删除我的数据", "forget_me")]
+    record(app, {"a": [said("加班费怎么算", "overtime_pay", now - HOUR)] + [said(t, i, now - HOUR) for t, i in chatter]})
+    data = clients["supervisor"].get("/console/dashboard.json").get_json()
+    assert [(t["key"], t["count"]) for t in data["topics"]] == [("overtime_pay", 1)]
+
+
+def test_the_dashboard_counts_the_handoffs_waiting_now_in_the_supervisors_units(app, clients):
+    from bot.storage.models import Priority
+    from tests.console.conftest import open_handoff, post
+
+    with app.app_context():
+        handoffs = services().handoffs
+        open_handoff(handoffs, "w-wait", region="朝阳")
+        open_handoff(handoffs, "w-crisis", region="朝阳", reason="crisis", priority=Priority.CRISIS)
+        claimed = open_handoff(handoffs, "w-claimed", region="朝阳", reason="crisis", priority=Priority.CRISIS)
+        open_handoff(handoffs, "w-hd", region="海淀", reason="crisis", priority=Priority.CRISIS)
+        services().accounts.add("cy_lead", "吴主任", "supervisor", "朝阳区工会", password=PASSWORD)
+    post(clients["staff"], f"/console/handoffs/{claimed.id}/claim")
+    assert clients["supervisor"].get("/console/dashboard.json").get_json()["live"] == {"waiting": 3, "crisis": 2}
+    district = app.test_client()
+    assert login(district, "cy_lead").status_code == 302
+    assert district.get("/console/dashboard.json").get_json()["live"] == {"waiting": 2, "crisis": 1}
+    html = district.get("/console/dashboard").get_data(as_text=True)
+    assert 'id="card-waiting">2<' in html and 'id="card-crisis-waiting">1<' in html and "card live crisis" in html
+
+
+def test_an_empty_chart_says_there_is_no_data(clients):
+    html = clients["supervisor"].get("/console/dashboard").get_data(as_text=True)
+    for name in ("daily", "topics", "complaints_by_topic", "complaints_by_employer", "complaints_by_region"):
+        assert f'<p class="no-data" id="empty-{name}">暂无数据</p>' in html, name
+
+
+@pytest.mark.browser
+def test_charts_use_two_axes_say_no_data_and_follow_the_waiting_count(app, tmp_path):
+    """Chromium: conversations and messages on their own axes; empty charts say so; live counts redraw."""
+    from bot.storage.models import Priority
+    from tests.console.conftest import open_handoff
+
+    now = utcnow()
+    record(app, {"a": [said("老板拖欠工资", "wage_arrears", now - HOUR)] + [said("嗯", "inform", now - HOUR)] * 9})
+    with console_in_chromium(app, "supervisor") as (page, errors):
+        page.goto(page.url.replace("/queue", "/dashboard"))
+        page.wait_for_function("() => !document.querySelector('#chart-daily').parentNode.hidden")
+        scales = page.evaluate("""() => {
+            const chart = Chart.getChart('chart-daily');
+            return chart.data.datasets.map(d => [d.yAxisID, chart.scales[d.yAxisID].position,
+                                                 chart.scales[d.yAxisID].max]);
+        }""")
+        assert [(axis, side) for axis, side, _ in scales] == [("y", "left"), ("messages", "right")]
+        assert scales[0][2] < scales[1][2]  # one conversation is not drawn on the scale of ten messages
+        assert page.locator("#empty-daily").is_hidden() and page.locator("#empty-topics").is_hidden()
+        for name in ("complaints_by_topic", "complaints_by_employer", "complaints_by_region"):
+            assert page.locator(f"#empty-{name}").inner_text() == "暂无数据"
+            assert page.locator(f"#chart-{name}").is_hidden()
+        assert page.locator("#card-waiting").inner_text() == "0"
+        with app.app_context():
+            open_handoff(services().handoffs, "w-now", region="朝阳", reason="crisis", priority=Priority.CRISIS)
+        page.select_option("#period", "7")
+        page.wait_for_function("() => document.getElementById('card-crisis-waiting').textContent === '1'")
+        assert page.locator("#card-waiting").inner_text() == "1"
+        assert "crisis" in page.locator("#card-live").get_attribute("class")
+        assert errors == []

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.complaints import ComplaintDraft
-from bot.console.complaints import formula_safe
+from bot.console.tables import formula_safe
 from bot.console.deps import services
 from bot.knowledge.topics import load_topics
 from bot.storage.accounts import AccountService

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from bot.analytics import AskBack
 from bot.console.deps import services
 from bot.storage.models_teaching import PublishJob
 from bot.storage.teaching import TeachingService
@@ -62,6 +63,22 @@ def test_another_units_untaught_message_cannot_be_opened_labelled_or_dismissed(a
         assert TeachingService(services().db).message(message_id).status == "new"
 
 
+@pytest.mark.parametrize("who, may", [("haidian", False), ("zhou", False), ("staff", True), ("supervisor", True),
+                                      ("admin", True)])
+def test_only_the_messages_unit_confirms_the_topic_its_worker_chose(app, everyone, untaught, who, may):
+    everyone["supervisor"].get("/console/teach")  # imports both
+    with app.app_context():
+        teaching = TeachingService(services().db)
+        message = next(m for m in teaching.inbox() if m.text == "朝阳职工问的")
+        teaching.record_ask_backs([AskBack("w-cy", message.event_ts + 1, message.event_ts, ("overtime_pay",),
+                                           "overtime_pay")])
+    response = post(everyone[who], f"/console/teach/messages/{message.id}/confirm")
+    assert response.status_code == (302 if may else 404)
+    with app.app_context():
+        handled = TeachingService(services().db).message(message.id)
+        assert (handled.status, handled.label) == (("labelled", "overtime_pay") if may else ("new", None))
+
+
 @pytest.mark.parametrize("who, sees_chaoyang", [("zhou", False), ("supervisor", True), ("admin", True)])
 def test_the_audit_log_shows_entries_about_objects_in_ones_scope(app, everyone, who, sees_chaoyang):
     with app.app_context():
@@ -69,10 +86,10 @@ def test_the_audit_log_shows_entries_about_objects_in_ones_scope(app, everyone, 
         haidian = open_handoff(services().handoffs, "w-audit-hd", region="海淀")
     post(everyone["staff"], f"/console/handoffs/{chaoyang.id}/claim")
     page = everyone[who].get("/console/audit").get_data(as_text=True)
-    assert (f"handoff {chaoyang.id}" in page) is sees_chaoyang
-    assert ("staff_user staff" in page) is sees_chaoyang  # 朝阳's account, logging in
-    assert f"handoff {haidian.id}" in page
-    assert "staff_user haidian" in page
+    assert (f"转人工 #{chaoyang.id}<" in page) is sees_chaoyang
+    assert ("账号 李干事<" in page) is sees_chaoyang  # 朝阳's account, logging in
+    assert f"转人工 #{haidian.id}<" in page
+    assert "账号 孙干事<" in page
 
 
 @pytest.mark.parametrize("who", sorted(MAY_APPROVE))

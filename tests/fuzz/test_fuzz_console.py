@@ -24,7 +24,7 @@ from markupsafe import escape
 from sqlalchemy import text
 
 from bot.complaints import ComplaintDraft
-from bot.console.complaints import FORMULA_STARTS
+from bot.console.tables import FORMULA_STARTS
 from bot.console.deps import services
 from tests.console.conftest import (PASSWORD, app, clients, csrf_token, launched, open_handoff,  # noqa: F401
                                     post, rasa)
@@ -374,7 +374,8 @@ def _forms(ticket: str, handoff_id: int) -> dict[str, tuple[str, str, dict]]:
         "handoff-note": ("staff", f"/console/handoffs/{handoff_id}/note", {"note-text": "备注"}),
         "handoff-transfer": ("staff", f"/console/handoffs/{handoff_id}/transfer", {"target": "unit:1"}),
         "handoff-resolve": ("staff", f"/console/handoffs/{handoff_id}/resolve", {}),
-        "faq-new": ("staff", "/console/faqs/new", {"title": "标题", "questions": "问题", "answer": "回答"}),
+        "faq-new": ("staff", "/console/faqs/new", {"title": "标题", "questions": "问题一\n问题二\n问题三",
+                                                   "answer": "回答要有二十个字以上，职工才能照着去做。"}),
         "publish": ("staff", "/console/publish", {}),
         "logout": ("staff", "/console/logout", {}),
         "account-new": ("admin", "/console/accounts", {"username": "mallory", "display_name": "M", "role": "admin",

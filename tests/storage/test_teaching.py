@@ -14,15 +14,15 @@ from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import select
 
+from bot.analytics import DECLINED, AskBack
 from bot.complaints import ComplaintDraft
 from bot.storage.accounts import EVERYTHING, ROUTING_SLOTS, AccountService
-from bot.storage.audit import audit_condition
+from bot.storage.audit import AuditFilter, audit_condition, audit_page
 from bot.storage.conversations import Conversations
 from bot.storage.db import Database
 from bot.storage.errors import InvalidTransition
 from bot.storage.models import AuditEntry
 from bot.storage.models_teaching import FaqEntry, PublishJob
-from bot.storage.repositories import AuditRepository
 from bot.storage.services import ComplaintService, HandoffRequest, HandoffService
 from bot.storage.teaching import (ApprovalPending, MessageNotFound, NotPermitted, OwnChange, TeachingService,
                                   pending_approval)
@@ -214,8 +214,8 @@ def test_a_supervisor_of_one_unit_reads_no_audit_entry_about_another(db):
 
     def seen(scope) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
         with db.transaction() as session:
-            entries = AuditRepository(session).recent(300, None, audit_condition(scope))
-        return {(e.action, e.object_id) for e in entries}
+            rows, _ = audit_page(session, AuditFilter(), audit_condition(scope), 0, 300)
+        return {(r.entry.action, r.entry.object_id) for r in rows}
 
     about_chaoyang = {("handoff.opened", str(handoff.id)), ("handoff.claimed", str(handoff.id)),
                       ("complaint.filed", routed.ticket), ("inbox.dismissed", str(teaching.inbox("dismissed")[0].id)),
@@ -227,7 +227,7 @@ def test_a_supervisor_of_one_unit_reads_no_audit_entry_about_another(db):
     faq_created = next(e for e in seen(EVERYTHING) if e[0] == "faq.created")
     assert faq_created in seen(haidian)  # the bot's FAQs are every unit's, as every account sees them
     with db.transaction() as session:
-        everything = {(e.action, e.object_id) for e in AuditRepository(session).recent(300)}
+        everything = {(e.action, e.object_id) for e in session.query(AuditEntry).all()}
     assert seen(root) == seen(EVERYTHING) == everything and audit_condition(EVERYTHING) is None
 
 
@@ -235,3 +235,68 @@ def complaint(sender: str, employer: str) -> ComplaintDraft:
     return ComplaintDraft(sender_id=sender, channel="rest", employer=employer, topic="wage_arrears",
                           description="拖欠工资", since_text="三月", workers_affected=1, phone=None,
                           consent_to_contact=False)
+
+
+# --- what workers chose when the bot asked back -------------------------------------------------
+def asked(sender: str, reply: str | None, options: tuple[str, ...] = ("work_injury", "wage_arrears"),
+          question_at: float | None = 1_780_000_000.0) -> AskBack:
+    return AskBack(sender, 1_780_000_001.0, question_at, options, reply)
+
+
+def test_the_topic_a_worker_chose_is_a_suggestion_staff_confirm_and_the_next_publish_learns(db):
+    teaching = TeachingService(db)
+    teaching.import_messages([Said("w-chose", "厂里那个事情怎么弄"), Said("w-none", "帮我看看这个"),
+                              Said("w-left", "那个那个"), Said("w-typed", "工资那个", timestamp=1_780_000_005.0)])
+    teaching.record_ask_backs([asked("w-chose", "wage_arrears"), asked("w-none", DECLINED), asked("w-left", None),
+                               asked("w-typed", "wage_arrears", question_at=None),  # its message was not read
+                               asked("w-nobody", "work_injury")])
+    by_text = {m.text: m for m in teaching.inbox()}
+    chose, none, left, typed = (by_text[t] for t in ("厂里那个事情怎么弄", "帮我看看这个", "那个那个", "工资那个"))
+    assert (chose.suggested_label, chose.offered, chose.declined) == ("wage_arrears", ["work_injury", "wage_arrears"],
+                                                                      False)
+    assert (none.suggested_label, none.declined) == (None, True)
+    assert (left.suggested_label, left.offered, left.declined) == (None, ["work_injury", "wage_arrears"], False)
+    assert (typed.suggested_label, typed.offered) == (None, None)
+
+    for message in (none, left):
+        with pytest.raises(InvalidTransition):  # "none of these" and abandoned ones stay unlabelled
+            teaching.confirm(message.id, "li")
+    example = teaching.confirm(chose.id, "li")
+    assert (example.text, example.intent) == ("厂里那个事情怎么弄", "wage_arrears")
+    assert teaching.message(chose.id).status == "labelled"
+    with pytest.raises(InvalidTransition):
+        teaching.confirm(chose.id, "wang")  # once
+    _, examples = teaching.publishable()
+    assert [(e.text, e.intent) for e in examples] == [("厂里那个事情怎么弄", "wage_arrears")]
+    with db.transaction() as session:
+        (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "inbox.confirmed")).all()
+        assert (entry.actor, entry.object_id, entry.detail) == ("li", str(chose.id), {"intent": "wage_arrears"})
+
+
+def test_staff_correct_a_suggestion_and_the_audit_shows_both(db):
+    teaching = TeachingService(db)
+    teaching.import_messages([Said("w1", "老板跑了工钱没给")])
+    teaching.record_ask_backs([asked("w1", "work_injury")])
+    message = teaching.inbox()[0]
+    assert teaching.label(message.id, "wage_arrears", "li").intent == "wage_arrears"
+    with db.transaction() as session:
+        (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "inbox.labelled")).all()
+        assert entry.detail == {"intent": "wage_arrears", "suggested": "work_injury"}
+
+
+def test_migration_0008_keeps_the_inbox_on_the_way_down_and_up(database_url, db):
+    from bot.storage.migrate import downgrade, upgrade
+
+    teaching = TeachingService(db)
+    teaching.import_messages([Said("w1", "那个那个")])
+    teaching.record_ask_backs([asked("w1", "wage_arrears")])
+    db.dispose()
+    downgrade(database_url, "0007")
+    upgrade(database_url)
+    again = Database(database_url)
+    try:
+        [message] = TeachingService(again).inbox()
+        assert (message.text, message.suggested_label, message.offered, message.declined) == ("那个那个", None, None,
+                                                                                              False)
+    finally:
+        again.dispose()

@@ -75,12 +75,17 @@
     });
   }
 
-  function draw(name, type, labels, datasets, horizontal) {
+  // A chart of nothing (no rows, or only zeros) is not drawn: the section says 暂无数据 instead.
+  function draw(name, type, labels, datasets, scales, horizontal) {
+    var empty = !datasets.some(function (set) { return set.data.some(function (n) { return n > 0; }); });
+    document.getElementById("empty-" + name).hidden = !empty;
     if (typeof Chart === "undefined") return;  // the tables stay open
     var canvas = document.getElementById("chart-" + name);
     if (charts[name]) charts[name].destroy();
-    canvas.parentNode.hidden = false;
+    delete charts[name];
+    canvas.parentNode.hidden = empty;
     canvas.closest(".chart").querySelector("details.data").open = false;
+    if (empty) return;
     charts[name] = new Chart(canvas, {
       type: type,
       data: {labels: labels, datasets: datasets},
@@ -88,31 +93,68 @@
         responsive: true, maintainAspectRatio: false, animation: false,
         indexAxis: horizontal ? "y" : "x",
         plugins: {legend: {display: datasets.length > 1}},
-        scales: horizontal ? {x: {beginAtZero: true, ticks: {precision: 0}}}
-                           : {y: {beginAtZero: true, ticks: {precision: 0}}}
+        scales: scales
       }
     });
+  }
+
+  function axis(title, side) {
+    var scale = {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: title}};
+    if (side) {
+      scale.position = side;
+      scale.grid = {drawOnChartArea: side === "left"};
+    }
+    return scale;
+  }
+
+  function renderLive(live) {
+    setText("card-waiting", live.waiting);
+    setText("card-crisis-waiting", live.crisis);
+    document.getElementById("card-live").classList.toggle("crisis", live.crisis > 0);
+  }
+
+  // The waiting handoffs change by the minute: counted from the queue every 30 seconds.
+  function pollQueue() {
+    fetch(window.QUEUE_URL, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) {
+        if (r.redirected || !r.ok) throw new Error("status " + r.status);
+        return r.json();
+      })
+      .then(function (queue) {
+        var open = queue.handoffs.filter(function (h) { return h.status === "open"; });
+        renderLive({waiting: open.length,
+                    crisis: open.filter(function (h) { return h.priority === 1; }).length});
+      })
+      .catch(function () { /* the counts shown stay; the next poll tries again */ });
   }
 
   function render(data) {
     setText("range", data.first_day + " 至 " + data.last_day);
     renderCards(data.cards);
+    renderLive(data.live);
     renderWarnings(data.warnings);
     tableRows("daily", data.daily, function (d) {
       return d ? [d.day, d.conversations, d.messages] : [0, 0, 0];
     });
+    // Conversations and messages differ tenfold: each on its own axis, or the conversations lie flat.
     draw("daily", "line", data.daily.map(function (d) { return d.day.slice(5); }), [
-      {label: "对话数", data: data.daily.map(function (d) { return d.conversations; }),
+      {label: "对话数（左轴）", data: data.daily.map(function (d) { return d.conversations; }), yAxisID: "y",
        borderColor: COLOR, backgroundColor: COLOR, tension: 0.2},
-      {label: "消息数", data: data.daily.map(function (d) { return d.messages; }),
-       borderColor: "#5f6670", backgroundColor: "#5f6670", tension: 0.2}
-    ], false);
+      {label: "消息数（右轴）", data: data.daily.map(function (d) { return d.messages; }), yAxisID: "messages",
+       borderColor: "#5f6670", backgroundColor: "#5f6670", borderDash: [6, 4], tension: 0.2}
+    ], {y: axis("对话数", "left"), messages: axis("消息数", "right")}, false);
+    var q = data.clarify;
+    setText("clarify-summary", "共追问 " + q.asked + " 次：职工选了主题 " + q.chosen + " 次，点了“都不是” " +
+      q.declined + " 次，没有选 " + q.abandoned + " 次。");
+    tableRows("clarify", q.topics, function (t) {
+      return t ? [t.label, t.offered, t.chosen, t.declined, t.abandoned] : [0, 0, 0, 0, 0];
+    });
     BARS.forEach(function (bar) {
       var name = bar[0], rows = data[name];
       tableRows(name, rows, function (r) { return r ? [r.label, r.count] : [0, 0]; });
       draw(name, "bar", rows.map(function (r) { return r.label; }), [
         {label: bar[1], data: rows.map(function (r) { return r.count; }), backgroundColor: COLOR}
-      ], true);
+      ], {x: axis("数量（" + bar[1] + "）")}, true);
     });
   }
 
@@ -139,4 +181,5 @@
     load(select.value);
   });
   load(select.value);
+  window.setInterval(pollQueue, 30000);
 })();
