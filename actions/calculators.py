@@ -17,11 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
+from actions.clarify import offer_also_mentioned
 from bot.calculate.answer import answer_text
 from bot.calculate.dialogue import fresh_values, guess_kind, minimum_wage_reply
 from bot.calculate.fill import bare_answer, fill
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot, missing_slots
+from bot.followups import last_topic
 from bot.knowledge.regions import Region
+from bot.knowledge.topics import topic_tag
 from bot.nlu.entities import china_today
 
 logger = logging.getLogger(__name__)
@@ -30,8 +33,9 @@ FORM = "calc_form"
 RETRIES = "calc_retries"
 MAX_RETRIES = 2
 # Intents the form never swallows: their own rules take over (stop, a person, a complaint,
-# "delete my data").
-PASS_THROUGH = {"stop", "goodbye", "request_human", "urgent_help", "file_complaint", "forget_me"}
+# "delete my data", "那下一步怎么办" / "要是公司不同意呢" about the topic being calculated).
+PASS_THROUGH = {"stop", "goodbye", "request_human", "urgent_help", "file_complaint", "forget_me",
+                "ask_next_steps", "ask_what_if"}
 SWITCH_CONFIDENCE = 0.6
 CALCULATE_INTENT = "calculate"
 
@@ -68,7 +72,8 @@ def utter_after_rule(dispatcher: CollectingDispatcher, tracker: Tracker, domain:
         dispatcher.utter_message(response=response)
         return
     # one newline: channels split a text into separate messages at blank lines
-    dispatcher.utter_message(text=f"{rule['text']}\n{extra['text']}", buttons=extra.get("buttons") or [])
+    dispatcher.utter_message(text=f"{rule['text']}\n{extra['text']}", buttons=extra.get("buttons") or [],
+                             json_message=topic_tag(topic))
 
 
 class ActionCalculate(Action):
@@ -95,7 +100,8 @@ class ActionCalculate(Action):
                 return []
         if intent == "minimum_wage":
             dispatcher.utter_message(response="utter_minimum_wage_answer")
-            dispatcher.utter_message(**minimum_wage_reply(_region(tracker, values)))
+            dispatcher.utter_message(**minimum_wage_reply(_region(tracker, values)),
+                                     json_message=topic_tag("minimum_wage"))
             return []
         entities = tracker.latest_message.get("entities") or []
         kind = Kind.for_topic(intent)
@@ -103,9 +109,14 @@ class ActionCalculate(Action):
             dispatcher.utter_message(response=f"utter_{intent}_answer")
             return []
         if kind is None:  # a bare answer ("六千") or the "calculate" button
-            kind = self._kind_of_answer(tracker, intent, entities, values)
             region = _region(tracker, values)
-            if kind is None and region is not None and any(e.get("entity") == "region" for e in entities):
+            names_region = region is not None and any(e.get("entity") == "region" for e in entities)
+            if names_region and intent != CALCULATE_INTENT and last_topic(tracker.events) == "minimum_wage":
+                # "我在深圳" right after the minimum wage: that region's figure
+                dispatcher.utter_message(**minimum_wage_reply(region), json_message=topic_tag("minimum_wage"))
+                return []
+            kind = self._kind_of_answer(tracker, intent, entities, values)
+            if kind is None and names_region:
                 dispatcher.utter_message(response="utter_region_noted", region=region.name)
                 return []
             if kind is None:
@@ -129,7 +140,7 @@ class ActionCalculate(Action):
             return next((k for k in Kind if k.value == asked), None)
         if values[Slot.KIND]:
             return Kind(values[Slot.KIND])  # a correction of the last calculation
-        return guess_kind(entities)
+        return guess_kind(entities) or Kind.for_topic(last_topic(tracker.events))  # "干了两年" after its topic
 
     def _calculate_or_ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, kind: Kind,
                           values: dict[str, Any], domain: DomainDict | None = None,
@@ -139,7 +150,8 @@ class ActionCalculate(Action):
             if rule_first and domain is not None:  # a question with some numbers: the rule, then ask
                 utter_after_rule(dispatcher, tracker, domain, rule_first, f"utter_calc_start_{kind.value}")
             else:
-                dispatcher.utter_message(response=f"utter_calc_start_{kind.value}")
+                dispatcher.utter_message(response=f"utter_calc_start_{kind.value}", json_message=topic_tag(kind.topic))
+            offer_also_mentioned(dispatcher, tracker)  # the form runs next, before the rule would offer it
             return [*_set(values), SlotSet(RETRIES, 0), FollowupAction(FORM)]
         try:
             text = answer_text(kind, values, today=china_today(), region=_region(tracker, values))
@@ -147,7 +159,7 @@ class ActionCalculate(Action):
             logger.info("calculation refused %s: %s", kind.value, error)
             dispatcher.utter_message(response="utter_calc_invalid")
             return [SlotSet(Slot.KIND, None)]
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=text, json_message=topic_tag(kind.topic))
         dispatcher.utter_message(response="utter_calc_next")
         return _set(values)
 

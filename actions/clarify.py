@@ -6,11 +6,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.clarify import OUT_OF_SCOPE_SURE, clarify_message, clarify_options
+from bot.followups import continues_topic, last_topic, load_cues
+from bot.knowledge.signals import ALSO_ENTITY
 from bot.knowledge.topics import load_topics
 
 
@@ -29,6 +31,8 @@ class ActionClarify(Action):
         if intent.get("name") == "out_of_scope" and (intent.get("confidence") or 0) >= OUT_OF_SCOPE_SURE:
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
+        if _follows_up(tracker):  # "那这种情况呢" right after an answer: about that topic
+            return [FollowupAction("action_followup")]
         ranking = tracker.latest_message.get("intent_ranking") or []
         options = clarify_options(ranking, topic_titles())
         if not options:
@@ -39,9 +43,37 @@ class ActionClarify(Action):
         return []
 
 
+def _follows_up(tracker: Tracker) -> bool:
+    """A message the model could not place that reads as a follow-up on the topic answered last."""
+    return continues_topic(tracker.latest_message, last_topic(tracker.events), load_cues())
+
+
 class ActionOutOfScope(ActionClarify):
     """Out of scope: the same decision under its own name, so that an unclear message after the
     redirect is asked back, not taken as the second fallback in a row."""
 
     def name(self) -> str:
         return "action_out_of_scope"
+
+
+class ActionAlsoMentioned(Action):
+    """After the answer of one topic: the other topic the message named, as a button."""
+
+    def name(self) -> str:
+        return "action_also_mentioned"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        offer_also_mentioned(dispatcher, tracker)
+        return []
+
+
+def offer_also_mentioned(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Offer the second topic the message named ("你还提到了：…" with its button); untagged, so the
+    conversation's topic stays the one just answered."""
+    also = next((e.get("value") for e in tracker.latest_message.get("entities") or []
+                 if e.get("entity") == ALSO_ENTITY), None)
+    title = topic_titles().get(also)
+    if title:
+        dispatcher.utter_message(response="utter_also_mentioned", title=title,
+                                 buttons=[{"title": title, "payload": f"/{also}"}])

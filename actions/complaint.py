@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from bot.complaints import ComplaintDraft, find_phone, find_ticket, parse_count, place_name, service_rules
+from bot.knowledge.signals import mentioned_topics
 from bot.storage.errors import StorageUnavailable, TicketNotFound
 from bot.storage.services import ComplaintService
 
@@ -54,8 +55,13 @@ def infer_topic(tracker: Tracker, topics: set[str]) -> str | None:
     starts = [i for i, e in enumerate(events)
               if e.get("event") == "active_loop" and e.get("name") == "complaint_form"]
     before = [e for e in events[:starts[-1]] if e.get("event") == "user"] if starts else []
-    if before:  # "我要投诉公司拖欠工资": the topic ranked next to file_complaint
-        ranking = (before[-1].get("parse_data") or {}).get("intent_ranking") or []
+    if before:  # "我要投诉老板不给加班费": the topic the complaint message names
+        parse = before[-1].get("parse_data") or {}
+        ranking = parse.get("intent_ranking") or []
+        named = [t for t in mentioned_topics(before[-1].get("text") or "") if t in topics]
+        if named:  # several named: the one the model ranks highest, else the first written
+            ranked = [entry.get("name") for entry in ranking]
+            return min(named, key=lambda t: (ranked.index(t) if t in ranked else len(ranked), named.index(t)))
         for entry in ranking:
             if entry.get("name") in topics and entry.get("confidence", 0) >= MIN_INFERRED_CONFIDENCE:
                 return entry["name"]

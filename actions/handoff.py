@@ -12,6 +12,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from bot.complaints import parse_rating, service_rules
+from bot.followups import last_topic
+from bot.knowledge.signals import mentioned_topics
 from bot.storage.models import MessageRole, Priority
 from bot.storage.services import HandoffRequest, HandoffService
 
@@ -19,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 URGENT_INTENT = "urgent_help"
 HIDDEN_SLOTS = {"requested_slot", "session_started_metadata"}
+TOPIC_KEY = "topic"  # not a slot: the topic of the handoff, shown with what the bot collected
 
 
 def transcript(tracker: Tracker) -> list[tuple[str, str, float]]:
@@ -26,6 +29,17 @@ def transcript(tracker: Tracker) -> list[tuple[str, str, float]]:
     roles = {"user": MessageRole.WORKER.value, "bot": MessageRole.BOT.value}
     return [(roles[e["event"]], e.get("text") or "", float(e.get("timestamp") or 0))
             for e in tracker.events if e.get("event") in roles and e.get("text")]
+
+
+def worker_topic(tracker: Tracker) -> str | None:
+    """The topic the handoff is about: named in the request ("我要找人问工伤的事"), else the one
+    the bot answered last."""
+    titles = services.topic_titles()
+    named = [t for t in mentioned_topics(tracker.latest_message.get("text") or "") if t in titles]
+    if named:
+        return named[0]
+    last = last_topic(tracker.events)
+    return last if last in titles else None
 
 
 def request_from(tracker: Tracker) -> tuple[HandoffRequest, Any]:
@@ -37,6 +51,9 @@ def request_from(tracker: Tracker) -> tuple[HandoffRequest, Any]:
         rule = services.urgency_rules().get(category)
     slots = {k: v for k, v in tracker.current_slot_values().items()
              if v is not None and k not in HIDDEN_SLOTS}
+    topic = worker_topic(tracker)
+    if topic:  # staff see what the worker asked about, in its Chinese title
+        slots[TOPIC_KEY] = services.topic_titles()[topic]
     request = HandoffRequest(
         sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
         reason="crisis" if rule else ("fallback" if intent == "nlu_fallback" else "requested"),

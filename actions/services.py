@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from bot.config import load_settings
 from bot.knowledge.regions import Region, load_regions
-from bot.knowledge.topics import load_topics
+from bot.knowledge.topics import Topic, load_topics
 from bot.storage.db import Database
 from bot.storage.privacy import PrivacyService
 from bot.storage.services import ComplaintService, HandoffService
@@ -30,8 +30,12 @@ def handoff_service() -> HandoffService:
 
 
 @lru_cache(maxsize=1)
+def topics() -> dict[str, Topic]:
+    return {topic.id: topic for topic in load_topics()}
+
+
 def topic_titles() -> dict[str, str]:
-    return {topic.id: topic.title for topic in load_topics()}
+    return {topic.id: topic.title for topic in topics().values()}
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """What a worker gets back for a real question: the dev set of ../shared/eval through the real
 REST channel (Rasa + action server, embedded defaults), one new conversation per question.
 
-Each first reply is read as the worker would: an answer (the topic whose 【title】 it opens with), an
+Each first reply is read as the worker would: an answer (the topic its ``{"topic": id}`` tag names), an
 ask-back (the message tagged ``{"clarify": [ids…]}``: the worker then presses the right topic if it
 is offered, and the reply to that press is checked too), or a rejection. Prints, for in-scope
 questions: answered right at once, resolved within one ask-back, asked back, answered with a wrong
@@ -22,14 +22,6 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import REST_AUTH, TOPIC_IDS, Assistant, load_real_questions, project_model  # noqa: E402
-from bot.calculate.kinds import Kind  # noqa: E402
-from bot.knowledge.calc.base import load_templates  # noqa: E402
-from bot.knowledge.topics import load_topics  # noqa: E402
-
-# An answer opens with its topic's title, or a calculation's heading (the worker's own figures).
-TITLES = [(t.id, f"【{t.title}】") for t in load_topics()] + [
-    (Kind(kind).topic, f"【{heading}】") for kind, heading in load_templates().headings.items()]
-
 
 def say(url: str, sender: str, text: str) -> list[dict]:
     response = requests.post(f"{url}/webhooks/rest/webhook", headers=REST_AUTH,
@@ -39,12 +31,11 @@ def say(url: str, sender: str, text: str) -> list[dict]:
 
 
 def answered_topic(messages: list[dict]) -> str | None:
-    """The topic whose answer the reply opens with (the first such message)."""
+    """The topic the reply answers: the first ``{"topic": id}`` tag among its messages."""
     for message in messages:
-        text = message.get("text") or ""
-        for topic, title in TITLES:
-            if text.startswith(title) or f"\n{title}" in text[:60]:
-                return topic
+        topic = (message.get("custom") or {}).get("topic")
+        if topic:
+            return topic
     return None
 
 

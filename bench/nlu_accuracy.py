@@ -5,7 +5,8 @@ Usage:
   python bench/nlu_accuracy.py --model X.tar.gz  # a given model
   python bench/nlu_accuracy.py --config C.yml    # train a model with another config first
 
-Prints topic accuracy, out-of-scope rejection and the most frequent confusions.
+Prints topic accuracy, the first-ranked topic before the fallback (and whether the right one is
+in the top three: what the ask-back can offer), out-of-scope rejection and the most frequent confusions.
 The real questions are measured only: they are never used for training.
 """
 from __future__ import annotations
@@ -45,6 +46,7 @@ def parse_all(model: Path, texts: list[str]) -> tuple[list[dict], float]:
 def score(pairs: list[tuple[str, str]], parses: list[dict]) -> dict:
     """Accuracy figures for (text, label) pairs and their parses."""
     topic_hits = topic_total = oos_hits = oos_total = other_hits = other_total = 0
+    first_ranked_hits = top3_hits = 0
     basic_hits = basic_total = 0
     confusions: Counter[tuple[str, str]] = Counter()
     for (_, label), parse in zip(pairs, parses):
@@ -52,6 +54,9 @@ def score(pairs: list[tuple[str, str]], parses: list[dict]) -> dict:
         if label in TOPIC_IDS:
             topic_total += 1
             topic_hits += predicted == label
+            ranked = [e.get("name") for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+            first_ranked_hits += bool(ranked) and ranked[0] == label
+            top3_hits += label in [r for r in ranked if r in TOPIC_IDS][:3]
         elif label == "out_of_scope":
             oos_total += 1
             oos_hits += predicted == "out_of_scope"
@@ -69,6 +74,9 @@ def score(pairs: list[tuple[str, str]], parses: list[dict]) -> dict:
     return {
         "n": len(pairs),
         "topic_accuracy": _ratio(topic_hits, topic_total),
+        # the model's ranking before the fallback: what the ask-back can offer
+        "first_ranked_topic": _ratio(first_ranked_hits, topic_total),
+        "topic_in_top3": _ratio(top3_hits, topic_total),
         "in_scope_accuracy": _ratio(topic_hits + other_hits, in_scope),
         "oos_rejection": _ratio(oos_hits, oos_total),
         "all_accuracy": _ratio(topic_hits + other_hits + oos_hits + basic_hits,
@@ -88,6 +96,8 @@ def report(name: str, result: dict) -> None:
     pct = lambda v: "n/a" if v is None else f"{v * 100:.1f} %"  # noqa: E731
     print(f"\n== {name} (n={result['n']}, {result['counts']})")
     print(f"topic accuracy        {pct(result['topic_accuracy'])}")
+    print(f"first-ranked topic    {pct(result['first_ranked_topic'])} (before the fallback; "
+          f"in the top 3 topics: {pct(result['topic_in_top3'])})")
     print(f"in-scope accuracy     {pct(result['in_scope_accuracy'])}")
     print(f"out-of-scope rejected {pct(result['oos_rejection'])}")
     print(f"basic intents         {pct(result['basic_intent_accuracy'])}")

@@ -39,6 +39,12 @@ class Topic:
         return f"utter_{self.id}_answer"
 
 
+def topic_tag(topic_id: str) -> dict[str, str]:
+    """The custom payload every answer of a topic carries: integrations and analytics read it,
+    the channels show only the text."""
+    return {"topic": topic_id}
+
+
 def load_topics(path: Path = DEFAULT_PATH) -> list[Topic]:
     """Parse and validate the knowledge file; raise :class:`KnowledgeError` on bad data."""
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))

@@ -30,7 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from structlog.testing import capture_logs
 
 from actions.calculators import CALCULATE_INTENT, ActionCalculate
-from actions.clarify import ActionClarify, ActionOutOfScope
+from actions.clarify import ActionAlsoMentioned, ActionClarify, ActionOutOfScope
 from bot.calculate.kinds import Kind, Slot
 from bot.channels.wechat_menu import click_payloads
 from bot.knowledge.generate import write_training_data
@@ -223,3 +223,20 @@ def test_out_of_scope_is_redirected_when_sure_and_asked_back_when_not(domain: Do
         assert message["custom"] == {"clarify": ["resignation"]}
     else:
         assert message["response"] == "utter_out_of_scope"
+
+
+def test_a_second_topic_named_is_offered_as_a_button_without_changing_the_conversation_topic(domain: Domain) -> None:
+    tracker = _fresh_tracker(domain)
+    tracker.update(UserUttered("没签合同又不交社保", intent={"name": "labour_contract", "confidence": 0.6},
+                               input_channel=CHANNEL,
+                               entities=[{"entity": "also_topic", "value": "social_insurance", "start": 0, "end": 0}]))
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAlsoMentioned().run(dispatcher, Tracker.from_dict(tracker.current_state(EventVerbosity.ALL)),
+                                          domain.as_dict()))
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    uttered = asyncio.run(RemoteAction._utter_responses(dispatcher.messages, CollectingOutputChannel(), nlg, tracker))
+    [message] = [event.data | {"text": event.text} for event in uttered if isinstance(event, BotUttered)]
+    assert message["text"].startswith("你还提到了：社会保险")
+    assert _buttons(message) == [("社会保险", "/social_insurance")]
+    assert not message.get("custom")          # no topic tag: the follow-ups stay on the answered topic
+    assert_rasa_reads("/social_insurance", domain)

@@ -103,13 +103,13 @@ def test_a_bare_number_answers_the_question_and_nonsense_is_asked_again(servers:
 
 
 def test_the_region_is_remembered_across_sessions(servers: Stack):
-    jiangsu = load_regions()["江苏"].maternity_extension
-    assert jiangsu.verified and jiangsu.days
+    zhejiang = load_regions()["浙江"].maternity_extension
+    assert zhejiang.verified and zhejiang.days
     sender = new_worker()
-    assert "江苏" in said(servers, sender, "我在苏州上班")
+    assert "浙江" in said(servers, sender, "我在杭州上班")
     servers.say(sender, "/session_start")
     reply = said(servers, sender, "顺产的话产假有多少天")
-    assert "产假计算" in reply and f"{98 + jiangsu.days}天" in reply
+    assert "产假计算" in reply and f"{98 + zhejiang.days}天" in reply
 
 
 def test_the_minimum_wage_of_the_workers_region(servers: Stack):
@@ -141,3 +141,32 @@ def test_the_calculate_button_after_the_rule_keeps_its_topic(servers: Stack):
         with open(servers.logs / f"{name}.log", "rb") as log:
             log.seek(size)
             assert b"interpolator" not in log.read()
+
+
+def tags(messages: list[dict]) -> list[dict]:
+    return [m["custom"] for m in messages if m.get("custom")]
+
+
+def test_every_answer_carries_its_topic_tag_for_integrations(servers: Stack):
+    # a plain rule answer, a rule with a calculation offer, a calculation result, a region's figure
+    assert {"topic": "social_insurance"} in tags(servers.answer(new_worker(), "公司一直不给我交社保怎么办"))
+    assert {"topic": "overtime_pay"} in tags(servers.answer(new_worker(), "加班费怎么算"))
+    result = servers.answer(new_worker(), "我在这家厂干了三年半，月薪六千，上个月被辞退了，能拿多少补偿")
+    assert {"topic": "dismissal_compensation"} in tags(result)
+    assert not any("topic" in (m.get("text") or "") for m in result)  # the tag is never shown as text
+    sender = new_worker()
+    servers.answer(sender, "我在广东")
+    assert tags(servers.answer(sender, "最低工资是多少")).count({"topic": "minimum_wage"}) >= 1
+    assert tags(servers.answer(new_worker(), "你好")) == []            # not an answer: no tag
+
+
+def test_two_problems_in_one_message_answer_one_and_offer_the_other(servers: Stack):
+    sender = new_worker()
+    reply = servers.answer(sender, "进厂一年多了公司一直没跟我签合同，也一直不给我交社保，我该怎么办")
+    [answered] = [t["topic"] for t in tags(reply) if "topic" in t]
+    assert answered in {"labour_contract", "social_insurance"}
+    [offer] = [m for m in reply if (m.get("text") or "").startswith("你还提到了")]
+    [(title, payload)] = [(b["title"], b["payload"]) for b in offer["buttons"]]
+    other = ({"labour_contract", "social_insurance"} - {answered}).pop()
+    assert payload == f"/{other}"
+    assert {"topic": other} in tags(servers.answer(sender, payload))   # one click answers it

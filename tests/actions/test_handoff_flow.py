@@ -22,6 +22,7 @@ def test_staff_answer_in_the_same_chat_while_the_bot_stays_silent(stack: Stack, 
     [handoff] = [h for h in staff_desk.queue() if h.sender_id == rest_id(worker, "callback")]
     assert (handoff.reason, handoff.channel, handoff.status) == ("requested", "callback", "open")
     assert "公司拖欠工资怎么办" in [m.text for m in handoff.messages]
+    assert handoff.slots["topic"] == "拖欠工资、克扣工资"   # staff see what it is about
 
     # While staff hold the conversation the bot predicts nothing: the message is only logged.
     before = len(callback_recorder.texts(worker))
@@ -73,3 +74,13 @@ def test_a_reply_that_cannot_be_delivered_is_kept_and_reported(stack: Stack, des
     assert not delivery.delivered and "cannot receive" in delivery.error
     kept = staff_desk.handoffs.get(handoff.id).messages[-1]
     assert (kept.text, kept.delivered) == ("请问你在哪个区？", False)
+
+
+def test_a_request_for_a_person_that_names_its_topic_carries_it_to_staff(stack: Stack, desk,
+                                                                          callback_recorder: CallbackRecorder):
+    staff_desk, _ = desk
+    worker = uuid.uuid4().hex
+    stack.say_callback(worker, "我要转人工，想问问工伤的事")
+    callback_recorder.wait_for(worker, "转接工会工作人员")
+    [handoff] = [h for h in staff_desk.queue() if h.sender_id == rest_id(worker, "callback")]
+    assert handoff.slots["topic"] == "工伤认定与待遇"

@@ -57,16 +57,24 @@ def test_citation_format():
             == "《关于贯彻执行〈劳动法〉若干问题的意见》第59条")
 
 
-def test_generated_data_has_one_response_and_rule_per_topic(tmp_path: Path):
+def test_generated_data_has_one_response_and_its_rules_per_topic(tmp_path: Path):
     out = write_training_data(output=tmp_path / "knowledge.yml")
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert set(data["responses"]) == {t.response_name for t in TOPICS}
     assert data["responses"]["utter_overtime_pay_answer"][0]["text"] == render_answer(BY_ID["overtime_pay"])
-    rules = {r["steps"][0]["intent"]: r["steps"][1]["action"] for r in data["rules"]}
+    # every answer names its topic for integrations (the channels show only the text)
+    assert all(variants[0]["custom"] == {"topic": name.removeprefix("utter_").removesuffix("_answer")}
+               for name, variants in data["responses"].items())
+    plain = {r["steps"][0]["intent"]: r["steps"][1]["action"] for r in data["rules"] if len(r["steps"]) == 2}
     # Topics that use the worker's numbers or region answer through action_calculate.
     calculated = {"annual_leave", "dismissal_compensation", "overtime_pay", "sick_leave", "maternity",
                   "labour_contract", "probation", "arbitration", "minimum_wage"}
-    assert rules == {t.id: "action_calculate" if t.id in calculated else t.response_name for t in TOPICS}
+    answers = {t.id: "action_calculate" if t.id in calculated else t.response_name for t in TOPICS}
+    assert plain == answers
+    # the same answer when a second topic is named too, and then that topic is offered
+    also = {r["steps"][0]["intent"]: [s["action"] for s in r["steps"][1:]]
+            for r in data["rules"] if r["steps"][0].get("entities") == ["also_topic"]}
+    assert also == {t: [a, "action_also_mentioned"] for t, a in answers.items()}
 
 
 def test_generation_is_stable():

@@ -1,0 +1,89 @@
+"""Follow-ups on the topic just answered: the amounts, the next steps, "and if …?".
+
+``action_followup`` answers "那能赔多少？", "那我该怎么办？" and elliptical questions ("要是公司
+不同意呢") for the topic of the bot's last answer (bot/followups.py): the work-injury amounts,
+the region's minimum wage, the worker's own calculation, or the topic's next steps. Without a
+topic it asks back like an unclear message. Every reply carries the topic's tag.
+"""
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import services
+from actions.calculators import ActionCalculate, latest_intent
+from actions.clarify import ActionClarify
+from bot.calculate.dialogue import fresh_values, minimum_wage_reply
+from bot.calculate.kinds import CALC_SLOTS, Kind, Slot
+from bot.followups import AMOUNT_KINDS, INJURY_TOPICS, followup_intent, last_topic
+from bot.knowledge.topics import topic_tag
+
+# Entities that carry a calculation's numbers: "那要是干了两年呢" redoes the last calculation.
+NUMBER_ENTITIES = frozenset({"duration", "money", "hours", "date", "day_type", "birth", "babies", "cause",
+                             "contract"})
+
+
+class ActionFollowup(Action):
+    def name(self) -> str:
+        return "action_followup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        topic = last_topic(tracker.events)
+        if topic in services.topics():
+            events = await self._answer(dispatcher, tracker, domain, topic)
+        else:  # nothing answered yet: which topic?
+            events = await ActionClarify().run(dispatcher, tracker, domain)
+        # The reply is complete: wait for the worker, whichever path (a story, the ask-back) led here.
+        if not any(e.get("event") == "followup" for e in events):
+            events.append(FollowupAction("action_listen"))
+        return events
+
+    async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                      topic: str) -> list[EventType]:
+        intent = followup_intent(tracker.latest_message) or latest_intent(tracker)
+        kind = Kind.for_topic(topic)
+        if kind and (kind in AMOUNT_KINDS and intent == "ask_amount" or _names_numbers(tracker)):
+            return await _calculate(dispatcher, tracker, domain, kind)
+        tag = topic_tag(topic)
+        if intent == "ask_amount" and topic in INJURY_TOPICS:
+            dispatcher.utter_message(response="utter_followup_injury_amounts", json_message=tag)
+        elif topic == "minimum_wage" and (intent == "ask_amount" or _named_region(tracker)):
+            region = services.region(_named_region(tracker) or tracker.get_slot(Slot.REGION))
+            dispatcher.utter_message(**minimum_wage_reply(region), json_message=tag)
+        elif intent == "ask_amount":
+            found = services.topics()[topic]
+            dispatcher.utter_message(response="utter_followup_amount", title=found.title, answer=found.answer,
+                                     json_message=tag)
+        else:
+            found = services.topics()[topic]
+            response = "utter_followup_next_steps" if intent == "ask_next_steps" else "utter_followup_depends"
+            dispatcher.utter_message(response=response, title=found.title, next=found.next_step, json_message=tag)
+        return []
+
+
+def _named_region(tracker: Tracker) -> str | None:
+    """The region the message names ("上海的" after the minimum-wage answer)."""
+    return next((e.get("value") for e in tracker.latest_message.get("entities") or []
+                 if e.get("entity") == "region"), None)
+
+
+def _names_numbers(tracker: Tracker) -> bool:
+    return any(e.get("entity") in NUMBER_ENTITIES for e in tracker.latest_message.get("entities") or [])
+
+
+async def _calculate(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                     kind: Kind) -> list[EventType]:
+    """The topic's own calculation, as action_calculate does it: redone with the numbers known and
+    the new ones, or the form started for what is missing."""
+    values = {slot: tracker.get_slot(slot) for slot in CALC_SLOTS}
+    if values[Slot.KIND] != kind.value:
+        values = fresh_values(values)
+        values.pop(Slot.REGION, None)  # the region slot is the worker's, not the calculation's
+    values[Slot.KIND] = kind.value
+    calculation = tracker.copy()
+    calculation.slots.update(values)
+    events = [SlotSet(k, v) for k, v in values.items()]
+    return events + await ActionCalculate().run(dispatcher, calculation, domain)

@@ -1,0 +1,82 @@
+"""Follow-ups on the topic just answered ("那能赔多少？", "那我该怎么办？", "要是公司不同意呢").
+
+The topic is the one the bot last answered: every answer of a topic carries ``{"topic": id}``
+in its custom payload (generated responses, calculations, follow-ups), so the conversation's
+own events say what the worker was talking about, whatever path answered it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from bot.calculate.kinds import Kind
+from bot.config import PROJECT_ROOT
+
+CUES_PATH = PROJECT_ROOT / "data" / "knowledge" / "followups.yml"
+# 工伤保险条例: an occupational disease is handled as a work injury (its amounts are the same).
+INJURY_TOPICS = frozenset({"work_injury", "occupational_disease"})
+# Calculations whose result is money: "能拿多少" after their topic starts (or redoes) them.
+AMOUNT_KINDS = frozenset({Kind.ECONOMIC_COMPENSATION, Kind.DOUBLE_WAGES, Kind.OVERTIME_PAY})
+
+
+FOLLOWUP_INTENTS = frozenset({"ask_amount", "ask_next_steps", "ask_what_if"})
+# A message this short right after an answer, with that answer's topic among the model's three
+# best-ranked topics, is taken as a follow-up on it rather than asked back.
+SHORT_FOLLOWUP_CHARS = 30
+
+
+def followup_intent(parse: Mapping[str, Any]) -> str | None:
+    """The follow-up a parse is (its intent, or the best-ranked intent when the model was unsure)."""
+    name = (parse.get("intent") or {}).get("name")
+    if name in FOLLOWUP_INTENTS:
+        return name
+    ranked = [e.get("name") for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+    return ranked[0] if ranked and ranked[0] in FOLLOWUP_INTENTS else None
+
+
+def continues_topic(parse: Mapping[str, Any], topic: str | None, cues: Cues) -> bool:
+    """An unsure message that reads as a follow-up on ``topic`` (the one just answered): elliptical
+    ("那这种情况呢"), a follow-up intent the model ranked first, a place or a number for it, or a
+    short message with that topic among the three best-ranked topics."""
+    if topic is None:
+        return False
+    text = (parse.get("text") or "").strip()
+    if cues.elliptical(text) or followup_intent(parse):
+        return True
+    if len(text) > SHORT_FOLLOWUP_CHARS:
+        return False
+    if any(e.get("entity") in ("region", "duration", "money") for e in parse.get("entities") or []):
+        return True
+    ranked = [e.get("name") for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+    return topic in ranked[:3]
+
+
+def last_topic(events: Iterable[Mapping[str, Any]]) -> str | None:
+    """The topic of the bot's latest tagged message in ``events`` (Rasa's event dicts), if any."""
+    for event in reversed(list(events)):
+        if event.get("event") == "bot":
+            topic = ((event.get("data") or {}).get("custom") or {}).get("topic")
+            if topic:
+                return str(topic)
+    return None
+
+
+@dataclass(frozen=True)
+class Cues:
+    max_chars: int
+    words: tuple[str, ...]
+
+    def elliptical(self, text: str) -> bool:
+        """A short message that reads as "and what about …" ("那这种情况呢")."""
+        text = text.strip()
+        return 0 < len(text) <= self.max_chars and any(w in text for w in self.words)
+
+
+@lru_cache(maxsize=1)
+def load_cues(path: Path = CUES_PATH) -> Cues:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return Cues(max_chars=int(raw["max_chars"]), words=tuple(str(w) for w in raw["cues"]))

@@ -1,0 +1,51 @@
+"""What the bot takes as the topic just answered, and which unclear messages follow up on it."""
+from __future__ import annotations
+
+from bot.followups import Cues, continues_topic, followup_intent, last_topic, load_cues
+
+
+def bot(text: str, topic: str | None = None) -> dict:
+    return {"event": "bot", "text": text, "data": {"custom": {"topic": topic} if topic else None}}
+
+
+def test_the_last_tagged_answer_is_the_topic():
+    events = [bot("【工伤认定与待遇】…", "work_injury"), {"event": "user", "text": "谢谢"},
+              bot("不客气"), {"event": "user", "text": "那能赔多少？"}]
+    assert last_topic(events) == "work_injury"
+    assert last_topic(events + [bot("【社会保险】…", "social_insurance")]) == "social_insurance"
+
+
+def test_no_tagged_answer_no_topic():
+    assert last_topic([bot("你好！我是工会的助手"), {"event": "user", "text": "能赔多少"}]) is None
+    assert last_topic([]) is None
+
+
+def test_short_elliptical_messages_follow_up_long_or_plain_ones_do_not():
+    cues = load_cues()
+    assert cues.elliptical("那这种情况呢")
+    assert cues.elliptical("要是公司不同意呢")
+    assert not cues.elliptical("我想问问")
+    assert not cues.elliptical("那" + "很长的一段话" * 5)
+    assert not Cues(max_chars=20, words=("呢",)).elliptical("   ")
+
+
+def parse(text: str, *ranked: str, entities: tuple[str, ...] = ()) -> dict:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.2}] + [
+        {"name": name, "confidence": 0.15 / (i + 1)} for i, name in enumerate(ranked)]
+    return {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.2}, "intent_ranking": ranking,
+            "entities": [{"entity": e, "value": "x"} for e in entities]}
+
+
+def test_an_unsure_message_after_an_answer_is_a_follow_up_when_it_reads_as_one():
+    cues = load_cues()
+    # the model ranked a follow-up first, though below the fallback
+    assert continues_topic(parse("两千也太少了吧，按国家规定他应该给我多少", "ask_amount", "dismissal_compensation"),
+                           "work_injury", cues)
+    assert followup_intent(parse("想把钱要回来的话第一步干嘛", "ask_next_steps")) == "ask_next_steps"
+    # a place after the minimum-wage answer; a short message with the answered topic ranked close
+    assert continues_topic(parse("上海的", "greet", "inform", entities=("region",)), "minimum_wage", cues)
+    assert continues_topic(parse("单位不让休咋整", "female_protection", "annual_leave"), "annual_leave", cues)
+    # nothing answered yet, or a long message about something else: asked back as before
+    assert not continues_topic(parse("单位不让休咋整", "annual_leave"), None, cues)
+    assert not continues_topic(parse("我在一家物流公司干了三年，上个月被调岗到外地，工资也降了一半，公司说不去就算自动离职",
+                                     "dismissal_compensation", "labour_contract"), "annual_leave", cues)
