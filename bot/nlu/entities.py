@@ -4,7 +4,7 @@ Numbers (durations in months, money in yuan, hours, dates) come from
 :mod:`bot.nlu.numbers` (cn2an-normalised); regions, day types, birth circumstances and
 dismissal causes from the spaCy EntityRuler in :mod:`bot.nlu.vocab`. The vocabulary is
 read from ``data/knowledge/`` at training time and stored in the model, so a running
-model never depends on the data folder. DIET does no entity recognition: these
+model never depends on the data folder. No trained model recognises entities: these
 entities are rule-based and their values are already normalised.
 """
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Rasa component: a staff-made FAQ reached by paraphrases that its few variants do not cover.
 
 A staff FAQ (``faq/<slug>``, bot.teaching.staff_data) has about five question variants against
-hundreds of examples for each rights topic, so DIET rarely predicts ``faq`` for a worker's own
+hundreds of examples for each rights topic, so the intent classifier rarely predicts ``faq`` for a worker's own
 wording, and when it does, the ResponseSelector (shared with ``chitchat/*``) may pick a chitchat
 answer. This component is a nearest-neighbour match on character n-gram TF-IDF vectors over
 every training example. The message becomes intent ``faq`` with the nearest FAQ as the selected
 response when either
-- DIET leans to ``faq`` (its intent, or its first-ranked intent when the FallbackClassifier gave
+- the intent classifier leans to ``faq`` (its intent, or its first-ranked intent when the FallbackClassifier gave
   up) and the nearest FAQ variant has at least ``min_similarity_when_faq``: the FAQ is chosen by
   its variants, not by the shared selector; or
 - the nearest FAQ variant has at least ``min_similarity`` and is closer by ``min_lead`` than the
@@ -165,7 +165,7 @@ class FaqMatcher(GraphComponent, IntentClassifier):
         return None
 
     def _classified(self, message: Message) -> tuple[bool, bool]:
-        """(DIET leans to the retrieval intent, the FallbackClassifier gave up)."""
+        """(the intent classifier leans to the retrieval intent, the FallbackClassifier gave up)."""
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         unsure = intent == FALLBACK_INTENT
         if unsure:

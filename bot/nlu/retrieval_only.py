@@ -4,8 +4,8 @@ Rasa's ResponseSelector predicts a response for every message, although its answ
 only when the intent is a retrieval intent (``chitchat``, staff-made ``faq``): the rules
 answer those with ``utter_chitchat`` / ``utter_faq``, and ``bot.teaching.evaluate.topic_of``
 reads the selector for ``faq`` alone. Skipping it for every other message took bench/load.py
-on one machine from 33.3 to 51.6 messages/s. It sits after DIET in config.yml, so the intent it
-reads is DIET's; training is unchanged.
+on one machine from 33.3 to 51.6 messages/s. It sits after the intent classifier in config.yml, so
+the intent it reads is that classifier's; training is unchanged.
 """
 from __future__ import annotations
 

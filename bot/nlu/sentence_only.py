@@ -1,6 +1,6 @@
-"""Rasa component: keep only sentence-level text features for DIET and the ResponseSelector.
+"""Rasa component: keep only sentence-level text features for the ResponseSelector.
 
-With ``number_of_transformer_layers: 0`` (see config.yml) DIET classifies from the
+With ``number_of_transformer_layers: 0`` (see config.yml) the ResponseSelector classifies from the
 sentence-level position alone; the token-level (sequence) features still go through
 their own sparse-to-dense and feed-forward layers on every training step and are then
 thrown away. Rasa requires some sequence feature, so each message keeps a one-column

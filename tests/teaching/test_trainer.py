@@ -28,8 +28,8 @@ def test_two_bars_fold_into_one_rising_percentage():
     assert seen == [0, 25, 50, 50, 75, 99]
 
 
-def test_the_project_config_has_two_epoch_components():
-    assert count_epoch_components(ROOT / "config.yml") == 2  # DIETClassifier + RetrievalOnlyResponseSelector
+def test_the_project_config_has_one_epoch_component():
+    assert count_epoch_components(ROOT / "config.yml") == 1  # RetrievalOnlyResponseSelector (intents: TF-IDF, no epochs)
 
 
 @pytest.fixture
