@@ -140,7 +140,7 @@ def attempts(settings: Settings, faqs: list[FaqSpec], paraphrases: dict[str, lis
 
 def reached_without_matcher(model: Path, paraphrases: dict[str, list[str]]) -> int:
     """Paraphrases the same model reaches with bot.nlu.faq_match.FaqMatcher passing every message
-    through: what DIET and the ResponseSelector reach alone."""
+    through: what the intent classifier and the ResponseSelector reach alone."""
     import asyncio
 
     from rasa.core.agent import Agent
@@ -257,7 +257,7 @@ def main() -> None:
         alone = reached_without_matcher(outcome.model, paraphrases) if outcome.model else None
         report(outcome, traffic, live, new, tried, args.show_misses)
         if alone is not None:
-            print(f"the same model without the FaqMatcher (DIET and the ResponseSelector alone): "
+            print(f"the same model without the FaqMatcher (the intent classifier and the ResponseSelector alone): "
                   f"{alone}/{len(tried)}")
 
 

@@ -6,11 +6,14 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 from bot.config import RASA_TOKEN_VARIABLE, Settings, load_settings, make_private_dir, weak_secrets
 from bot import logmask, privacy_cli, staff_cli
 from bot.channels.wechat_menu import menu_json
 from bot.knowledge.generate import write_training_data
+from bot.storage.accounts import AccountService
+from bot.storage.db import Database
 from bot.storage.errors import NiangjiaError
 from bot.storage.migrate import upgrade
 from bot.training import ensure_model, fingerprint
@@ -138,10 +141,27 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "wechat-menu":
         print(json.dumps(menu_json(), ensure_ascii=False, indent=2))
     elif args.command == "urls":
-        print(f"工人聊天页面 (web chat):   http://localhost:{settings.web_port}/")
-        print(f"Rasa HTTP API:            http://localhost:{settings.rasa_port}/")
-        print(f"Action server:            http://localhost:{settings.actions_port}/health")
+        print_urls(settings)
     return 0
+
+
+def print_urls(settings: Settings) -> None:
+    """Where each server listens; while no staff account exists, how to create the first admin."""
+    print(f"工人聊天页面 (web chat):   http://localhost:{settings.web_port}/")
+    print(f"工作台 (staff console):    http://localhost:{settings.web_port}/console")
+    print(f"Rasa HTTP API:            http://localhost:{settings.rasa_port}/")
+    print(f"Action server:            http://localhost:{settings.actions_port}/health")
+    db = Database(settings.database_url)
+    try:
+        has_staff = bool(AccountService(db).listing())
+    except Exception:  # not migrated yet, or the database is down: say nothing about accounts
+        logger.debug("staff accounts could not be read", exc_info=True)
+        return
+    finally:
+        db.dispose()
+    if not has_staff:
+        print("还没有工作台账号。创建第一个管理员（会提示输入密码）：")
+        print(f"  {Path(sys.executable).parent / 'niangjia'} create-admin <用户名> --name <显示名>")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Staff FAQs reached by a worker's own wording (bot/nlu/faq_match.py), rights questions left alone.
 
 The matcher is trained as Rasa trains it (on the project's real NLU data plus two staff FAQs),
-persisted in the model and loaded; the messages carry the intent DIET would have given them.
+persisted in the model and loaded; the messages carry the intent the classifier would have given them.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def matcher(tmp_path_factory: pytest.TempPathFactory) -> FaqMatcher:
 
 def parsed(matcher: FaqMatcher, text: str, intent: str, confidence: float = 0.9,
            ranking: list[tuple[str, float]] = ()) -> dict:
-    """The parse a worker's message gets when DIET (and the fallback) said ``intent``."""
+    """The parse a worker's message gets when the intent classifier (and the fallback) said ``intent``."""
     ranked = [{"name": name, "confidence": c} for name, c in ranking] or [{"name": intent, "confidence": confidence}]
     message = Message({TEXT: text, INTENT: {"name": intent, "confidence": confidence}, INTENT_RANKING_KEY: ranked})
     [message] = matcher.process([message])
@@ -61,7 +61,7 @@ def parsed(matcher: FaqMatcher, text: str, intent: str, confidence: float = 0.9,
 
 
 def test_a_paraphrase_diet_sent_elsewhere_reaches_the_faq(matcher: FaqMatcher):
-    # DIET guessed a rights topic for a question about the union's gym.
+    # The intent classifier guessed a rights topic for a question about the union's gym.
     parse = parsed(matcher, "想去打羽毛球要提前约吗", "resignation", 0.47)
     assert topic_of(parse) == "fitness_room"
     selected = parse["response_selector"]["faq"]["response"]

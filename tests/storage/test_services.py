@@ -300,3 +300,20 @@ def test_web_chat_replies_wait_for_the_workers_page_and_only_that_worker_confirm
     with db.transaction() as session:  # retention erased the old reply's text
         session.get(HandoffMessage, second).text = erased_text()
     assert handoffs.unacknowledged_replies("w-page", "socketio") == []
+
+
+def test_urls_name_the_console_and_how_to_create_the_first_admin_until_one_exists(database_url, tmp_path,
+                                                                                  monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("NIANGJIA_VAR_DIR", str(tmp_path))
+    assert cli_main(["urls"]) == 0
+    first = capsys.readouterr().out
+    assert "/console" in first and "create-admin" in first
+    db = Database(database_url)
+    try:
+        AccountService(db).add("zhao", "赵主任", "admin")
+    finally:
+        db.dispose()
+    assert cli_main(["urls"]) == 0
+    later = capsys.readouterr().out
+    assert "/console" in later and "create-admin" not in later
