@@ -49,3 +49,16 @@ def test_an_unsure_message_after_an_answer_is_a_follow_up_when_it_reads_as_one()
     assert not continues_topic(parse("单位不让休咋整", "annual_leave"), None, cues)
     assert not continues_topic(parse("我在一家物流公司干了三年，上个月被调岗到外地，工资也降了一半，公司说不去就算自动离职",
                                      "dismissal_compensation", "labour_contract"), "annual_leave", cues)
+
+
+def test_the_injury_amounts_say_who_pays_when_the_employer_bought_no_insurance():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    text = domain["responses"]["utter_followup_injury_amounts"][0]["text"]
+    # 工伤保险条例 第35-37条: one-off disability benefit by grade; 第62条: uninsured -> the employer pays
+    for grade, months in ((1, 27), (2, 25), (3, 23), (4, 21), (5, 18), (6, 16), (7, 13), (8, 11), (9, 9), (10, 7)):
+        assert f"{grade}级{months}个月" in text
+    assert "单位没给你交工伤保险的，以上待遇由单位按同样的项目和标准支付" in text and "第62条" in text
