@@ -258,7 +258,9 @@ class ActionSubmitComplaint(Action):
             dispatcher.utter_message(response="utter_complaint_not_saved")
             return [SlotSet("complaint_confirmed", None)]
         response = "utter_complaint_filed" if result.created else "utter_complaint_already_filed"
-        dispatcher.utter_message(response=response, ticket=result.complaint.ticket)
+        # custom.ticket: the web chat puts 复制 / 查询进度 under the ticket number
+        dispatcher.utter_message(response=response, ticket=result.complaint.ticket,
+                                 json_message={"ticket": result.complaint.ticket})
         return cleared()
 
 
@@ -283,6 +285,7 @@ class ActionCheckComplaint(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
+        # typed, or the web chat's 查询进度 button (/check_complaint{"ticket": …})
         ticket = find_ticket(tracker.latest_message.get("text") or "")
         service = self._service()
         try:

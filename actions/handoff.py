@@ -6,14 +6,16 @@ import logging
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from bot.complaints import parse_rating, service_rules
+from bot.complaints import parse_rating, rating_comment, service_rules
 from bot.followups import last_topic
 from bot.knowledge.signals import mentioned_topics
+from bot.payloads import pressed
+from bot.storage.escalations import LOW_RATING
 from bot.storage.models import MessageRole, Priority
 from bot.storage.services import HandoffRequest, HandoffService
 
@@ -22,13 +24,15 @@ logger = logging.getLogger(__name__)
 URGENT_INTENT = "urgent_help"
 HIDDEN_SLOTS = {"requested_slot", "session_started_metadata"}
 TOPIC_KEY = "topic"  # not a slot: the topic of the handoff, shown with what the bot collected
+COMMENT_FORM, COMMENT_SLOT = "rating_comment_form", "rating_comment"  # after a rating of 1–2
 
 
 def transcript(tracker: Tracker) -> list[tuple[str, str, float]]:
-    """What the worker and the bot said so far, with the tracker's event timestamps."""
+    """What the worker and the bot said so far, with the tracker's event timestamps (a button the
+    worker pressed by its title, not its payload)."""
     roles = {"user": MessageRole.WORKER.value, "bot": MessageRole.BOT.value}
-    return [(roles[e["event"]], e.get("text") or "", float(e.get("timestamp") or 0))
-            for e in tracker.events if e.get("event") in roles and e.get("text")]
+    return [(roles[e["event"]], text, float(e.get("timestamp") or 0))
+            for e, text in pressed(tracker.events) if e.get("event") in roles and text]
 
 
 def worker_topic(tracker: Tracker) -> str | None:
@@ -119,5 +123,30 @@ class ActionSaveRating(Action):
                 handoff = await asyncio.to_thread(self._service().rate, tracker.sender_id, rating)
             except Exception:
                 logger.exception("rating not stored sender=%s", tracker.sender_id)
+        if handoff is not None and handoff.rating <= LOW_RATING:
+            return [FollowupAction(COMMENT_FORM)]  # asks what went wrong (utter_ask_rating_comment)
         dispatcher.utter_message(response="utter_rating_thanks" if handoff else "utter_anything_else")
         return []
+
+
+class ActionSaveRatingComment(Action):
+    """Stores what the worker wrote about a poor rating (rating_comment_form); "跳过" stores nothing."""
+
+    def __init__(self, service: Callable[[], HandoffService] | None = None) -> None:
+        self._service = service or services.handoff_service
+
+    def name(self) -> str:
+        return "action_save_rating_comment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        skip_words = service_rules()["handoff"]["comment_skip_words"]
+        comment = rating_comment(str(tracker.get_slot(COMMENT_SLOT) or ""), skip_words)
+        handoff = None
+        if comment is not None:
+            try:
+                handoff = await asyncio.to_thread(self._service().comment_rating, tracker.sender_id, comment)
+            except Exception:
+                logger.exception("rating comment not stored sender=%s", tracker.sender_id)
+        dispatcher.utter_message(response="utter_rating_comment_thanks" if handoff else "utter_rating_thanks")
+        return [SlotSet(COMMENT_SLOT, None)]

@@ -79,7 +79,7 @@ def run_server(name: str, settings: Settings) -> None:
             "--bind", f"{settings.host}:{settings.web_port}",
             # The path without the query string: console filters may carry a name or a phone.
             "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)s',
-            "bot.console:create_app()",
+            "bot.console:serve()",
         ]
         _exec(argv, dict(os.environ), settings)
     else:

@@ -133,3 +133,17 @@ def parse_rating(text: str, low: int = 1, high: int = 5) -> int | None:
     token = match.group(1) if match.groups() else match.group()
     value = int(token) if token.isdigit() else int(cn2an.cn2an(token.replace("两", "二"), "smart"))
     return value if low <= value <= high else None
+
+
+def rating_comment(text: str, skip_words: Sequence[str]) -> str | None:
+    """What the worker wrote about a poor rating; None when they had nothing to add ('跳过', '没有。')
+    or pressed an earlier button instead ('/wage_arrears')."""
+    comment = (text or "").strip()
+    if comment.startswith("/"):
+        return None
+    bare = re.sub(r"[\s，。、！？,.!?~～]+", "", comment)
+    # with the particles at its end, without them, without 了 too ("算了吧", "没有了")
+    forms = {bare, re.sub(r"[啦吧呀啊哈]+$", "", bare), re.sub(r"[了啦吧呀啊哈]+$", "", bare)}
+    if not bare or forms & set(skip_words):
+        return None
+    return comment

@@ -39,7 +39,8 @@ class Settings:
     rasa_public_url: str
     database_url: str
     tracker_url: str
-    handoff_claim_minutes: int
+    # A handoff unclaimed for this long waited too long (flagged in the queue, supervisors notified).
+    handoff_claim_minutes: float
     callback_url: str
     web_workers: int
     log_level: str
@@ -76,7 +77,9 @@ class Settings:
     # X-Forwarded-Proto are believed; 0: the connection's own address and scheme.
     web_trusted_proxies: int = 0
     # A crisis handoff unclaimed for this long waited too long (the general limit: handoff_claim_minutes).
-    crisis_claim_minutes: int = 3
+    crisis_claim_minutes: float = 3
+    # While a handoff waits for a person, the worker's messages are acknowledged at most this often.
+    handoff_ack_minutes: float = 3
 
     @property
     def rasa_url(self) -> str:
@@ -96,6 +99,23 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+MAX_MINUTES = 7 * 24 * 60
+
+
+def _minutes(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of minutes, whole or not ("0.05": three seconds, for tests); never negative."""
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number of minutes, got {raw!r}") from exc
+    if not 0 <= value <= MAX_MINUTES:  # also NaN and infinity
+        raise ValueError(f"{name} must be a number of minutes, got {raw!r}")
+    return int(value) if value.is_integer() else value
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -119,7 +139,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rasa_public_url=env.get("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}"),
         database_url=database_url,
         tracker_url=env.get("TRACKER_URL") or _tracker_url(database_url, var_dir),
-        handoff_claim_minutes=_int(env, "HANDOFF_CLAIM_MINUTES", 10),
+        handoff_claim_minutes=_minutes(env, "HANDOFF_CLAIM_MINUTES", 10),
         callback_url=env.get("CALLBACK_URL", ""),
         web_workers=_int(env, "WEB_WORKERS", 2),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
@@ -140,7 +160,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=_int(env, "RETENTION_DAYS", 365),
         action_endpoint_url=env.get("ACTION_ENDPOINT_URL", ""),
         web_trusted_proxies=_int(env, "WEB_TRUSTED_PROXIES", 0),
-        crisis_claim_minutes=_int(env, "CRISIS_CLAIM_MINUTES", 3),
+        crisis_claim_minutes=_minutes(env, "CRISIS_CLAIM_MINUTES", 3),
+        handoff_ack_minutes=_minutes(env, "HANDOFF_ACK_MINUTES", 3),
     )
 
 

@@ -4,7 +4,9 @@ Our database keeps the handoff; the Rasa HTTP API carries replies to the worker'
 and pauses/resumes the bot. A reply is stored before it is sent, so a failed delivery is
 reported to the staff member and kept, never silently dropped. On the web chat a reply counts
 as delivered only when the worker's page confirms it (``staff_ack``); until then the page is
-sent it again each time it connects (bot.channels.webchat).
+sent it again each time it connects (bot.channels.webchat). Claiming tells the worker who took
+the conversation ("工会的李干事已接入…"), a notice delivered the same way; staff replies carry the
+staff member's name (the web chat shows it above the reply, WeChat before it).
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from bot.payloads import pressed
+from bot.channels.common import replies
 from bot.rasa_client import RasaClient, RasaRequestFailed, RasaUnavailable
 from bot.storage.models import Handoff
 from bot.storage.services import HandoffService
@@ -56,7 +60,11 @@ class StaffDesk:
         return self.handoffs.get(handoff_id)
 
     def claim(self, handoff_id: int, username: str) -> Handoff:
-        return self.handoffs.claim(handoff_id, username)
+        """Claim; the worker is told who took the conversation (not again when it was theirs already)."""
+        handoff, notice = self.handoffs.claim_and_tell(handoff_id, username, claim_notice)
+        if notice is not None:
+            self._send(handoff, notice.message_id, notice.text, {"notice": True})
+        return handoff
 
     def reply(self, handoff_id: int, username: str, text: str) -> Delivery:
         text = text.strip()
@@ -64,13 +72,17 @@ class StaffDesk:
             raise ValueError("empty reply")
         message_id = self.handoffs.record_staff_reply(handoff_id, username, text)
         handoff = self.handoffs.get(handoff_id)
+        staff_name = handoff.claimed_by.display_name if handoff.claimed_by else ""
+        return self._send(handoff, message_id, text, {"staff": True, "staff_name": staff_name})
+
+    def _send(self, handoff: Handoff, message_id: int, text: str, kind: dict[str, Any]) -> Delivery:
+        """Send a stored message to the worker's channel and record how far it got."""
+        handoff_id = handoff.id
         error = None
         if handoff.channel not in PUSH_CHANNELS:
             error = f"channel {handoff.channel or 'unknown'} cannot receive later messages"
         else:
-            staff_name = handoff.claimed_by.display_name if handoff.claimed_by else ""
-            metadata = {"handoff_id": handoff_id, "staff": True, "staff_message_id": message_id,
-                        "staff_name": staff_name}
+            metadata = {"handoff_id": handoff_id, "staff_message_id": message_id, **kind}
             try:
                 self.rasa.send_bot_message(handoff.sender_id, text, metadata)
             except RasaRequestFailed as exc:  # e.g. WeChat's 48-hour window has closed
@@ -81,7 +93,7 @@ class StaffDesk:
         pending = error is None and handoff.channel in CONFIRMING_CHANNELS
         self.handoffs.mark_delivery(message_id, delivered=None if pending else error is None, error=error)
         if error:
-            logger.warning("handoff %s reply %s not delivered: %s", handoff_id, message_id, error)
+            logger.warning("handoff %s message %s not delivered: %s", handoff_id, message_id, error)
         return Delivery(message_id, error is None and not pending, error, pending)
 
     def resolve(self, handoff_id: int, username: str) -> Handoff:
@@ -97,11 +109,16 @@ class StaffDesk:
         return resolved
 
 
+def claim_notice(staff_name: str) -> str:
+    """What the worker is told when ``staff_name`` claims their conversation."""
+    return replies()["handoff_claimed"].format(name=staff_name)
+
+
 def worker_messages_since_pause(events: Sequence[dict[str, Any]]) -> list[tuple[str, float]]:
-    """User messages after the latest pause (the bot stays silent on those)."""
+    """User messages after the latest pause (the bot stays silent on those); a button by its title."""
+    titled = list(pressed(events))
     start = 0
-    for index, event in enumerate(events):
+    for index, (event, _) in enumerate(titled):
         if event.get("event") == "pause":
             start = index + 1
-    return [(e.get("text") or "", float(e["timestamp"])) for e in events[start:]
-            if e.get("event") == "user" and e.get("text")]
+    return [(text, float(e["timestamp"])) for e, text in titled[start:] if e.get("event") == "user" and text]

@@ -73,7 +73,8 @@ def run(args: argparse.Namespace, settings: Settings, out: Callable[[str], None]
         out("schema up to date")
         return 0
     db = Database(settings.database_url)
-    handoffs = HandoffService(db, claim_minutes=settings.handoff_claim_minutes)
+    handoffs = HandoffService(db, claim_minutes=settings.handoff_claim_minutes,
+                              crisis_claim_minutes=settings.crisis_claim_minutes)
     desk = StaffDesk(handoffs, RasaClient(settings.rasa_url, settings.rasa_token))
     try:
         return _dispatch(args, db, handoffs, desk, out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.complaints import (find_phone, find_ticket, mask_phone, parse_count, parse_rating, place_name,
-                            service_rules)
+                            rating_comment, service_rules)
 from bot.storage.models import Priority
 from bot.urgency import detect, load_rules, rules_from_data
 
@@ -54,6 +54,15 @@ def test_the_place_a_worker_names_without_the_words_around_it(text, place):
                                           ("打1分", 1), ("9", None), ("还行吧", None)])
 def test_ratings(text, rating):
     assert parse_rating(text) == rating
+
+
+@pytest.mark.parametrize("text, comment", [
+    ("跳过", None), ("没有了。", None), ("算了吧", None), ("  无 ", None), ("", None),
+    ('/rate{"rating": "1"}', None), ("/wage_arrears", None),  # an earlier button pressed instead
+    ("  等了一个小时才有人回 ", "等了一个小时才有人回"), ("没有人理我", "没有人理我"),
+])
+def test_a_comment_on_a_poor_rating_or_nothing_to_add(text, comment):
+    assert rating_comment(text, service_rules()["handoff"]["comment_skip_words"]) == comment
 
 
 def test_phones_tickets_and_masking():

@@ -16,6 +16,7 @@ WeCom conversation, whatever ``sender`` it names.
 When handling a message fails (the tracker store's database or the lock store's Redis is
 down) the worker gets ``system_busy`` instead of an empty answer, and the log names the
 error without the worker's text (Rasa's own handler would log the text at error level).
+A worker waiting for a person is told their message arrived (bot/channels/waiting.py).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import as_words, clean, problem_with, replies
 from bot.channels.ratelimit import limiter
+from bot.channels.waiting import acknowledging
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +129,7 @@ class GuardedRestInput(RestInput):
         return namespaced(self.name(), sender) if sender else None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        return _guarded_blueprint(super().blueprint(guard_turns(on_new_message)), self.name())
+        return _guarded_blueprint(super().blueprint(guard_turns(acknowledging(on_new_message))), self.name())
 
 
 class GuardedCallbackInput(CallbackInput):
@@ -142,4 +144,4 @@ class GuardedCallbackInput(CallbackInput):
         return namespaced(self.name(), sender) if sender else None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        return _guarded_blueprint(super().blueprint(guard_turns(on_new_message)), self.name())
+        return _guarded_blueprint(super().blueprint(guard_turns(acknowledging(on_new_message))), self.name())

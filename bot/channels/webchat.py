@@ -10,15 +10,16 @@ new id, so nobody joins another worker's conversation by sending "1". The sender
 message is the session the socket joined, never a ``session_id`` the client puts in it.
 
 Staff replies (a handoff) go out as one ``bot_uttered`` carrying ``staff_message_id`` and the
-staff member's name; the page confirms each with ``staff_ack`` and only then is the reply
-delivered. Each time a socket joins its session, every reply the page has not confirmed is
-sent again, oldest first (the page shows each id once), so a closed page, a locked phone or
-a reconnecting socket loses nothing.
+staff member's name (a notice such as "工会的李干事已接入" also carries ``notice``); the page
+confirms each with ``staff_ack`` and only then is the reply delivered. Each time a socket joins
+its session, every reply the page has not confirmed is sent again, oldest first (the page shows
+each id once), so a closed page, a locked phone or a reconnecting socket loses nothing.
 
 In a cluster (``REDIS_URL`` set) the socket.io servers of all Rasa servers share Redis as
 their message queue: a staff reply sent through any Rasa server's HTTP API reaches the
 worker's socket, whichever server holds it. Each message also passes the per-sender rate
-limit, and a failed turn is answered with ``system_busy`` (see bot/channels/rest.py).
+limit, a failed turn is answered with ``system_busy`` (see bot/channels/rest.py), and a worker
+waiting for a person is told their message arrived (bot/channels/waiting.py).
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ import asyncio
 import logging
 import re
 import uuid
-from functools import lru_cache
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
@@ -36,7 +36,8 @@ from sanic import Blueprint
 from bot.channels.common import as_words, problem_with, replies
 from bot.channels.ratelimit import address_limiter, client_address, limiter
 from bot.channels.rest import guard_turns
-from bot.storage.services import HandoffService, StaffReply
+from bot.channels.waiting import acknowledging, handoff_store
+from bot.storage.services import StaffReply
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ MAX_ACK_IDS = 100
 
 def staff_message(reply: StaffReply) -> dict[str, Any]:
     """A staff reply as the page receives it: one message, with the id the page confirms."""
-    return {"text": reply.text, "staff_message_id": reply.message_id, "staff_name": reply.staff_name}
+    message = {"text": reply.text, "staff_message_id": reply.message_id, "staff_name": reply.staff_name}
+    return {**message, "notice": True} if reply.notice else message
 
 
 class WebChatOutput(SocketIOOutput):
@@ -63,7 +65,7 @@ class WebChatOutput(SocketIOOutput):
         if not isinstance(message_id, int):
             await super().send_text_message(recipient_id, text, **kwargs)
             return
-        reply = StaffReply(message_id, text, str(kwargs.get("staff_name") or ""))
+        reply = StaffReply(message_id, text, str(kwargs.get("staff_name") or ""), notice=kwargs.get("notice") is True)
         await self._send_message(recipient_id, staff_message(reply))
 
 
@@ -83,7 +85,7 @@ class WebChatInput(SocketIOInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        guarded = guard_turns(on_new_message)
+        guarded = guard_turns(acknowledging(on_new_message))
         webhook = super().blueprint(guarded)
         sio = self.sio
         assert sio is not None  # set by the parent's blueprint()
@@ -116,7 +118,7 @@ class WebChatInput(SocketIOInput):
 
         async def resend_unconfirmed(sid: str, session_id: str) -> None:
             try:
-                waiting = await asyncio.to_thread(reply_store().unacknowledged_replies,
+                waiting = await asyncio.to_thread(handoff_store().unacknowledged_replies,
                                                   session_id, self.name())
             except Exception as exc:  # the page gets them at its next connection
                 logger.warning("unconfirmed staff replies not resent: %s", type(exc).__name__)
@@ -133,7 +135,7 @@ class WebChatInput(SocketIOInput):
             if not ids:
                 return
             try:
-                await asyncio.to_thread(reply_store().acknowledge_replies, session_id, self.name(), ids)
+                await asyncio.to_thread(handoff_store().acknowledge_replies, session_id, self.name(), ids)
             except Exception as exc:  # unconfirmed: sent again at the next connection
                 logger.warning("staff reply confirmation not stored: %s", type(exc).__name__)
 
@@ -173,15 +175,6 @@ def _trusted_proxies() -> int:
     from bot.config import load_settings
 
     return load_settings().web_trusted_proxies
-
-
-@lru_cache(maxsize=1)
-def reply_store() -> HandoffService:
-    """Staff replies on the database of the settings (``DATABASE_URL``), one engine per process."""
-    from bot.config import load_settings
-    from bot.storage.db import Database
-
-    return HandoffService(Database(load_settings().database_url))
 
 
 def _share_through_redis(sio: Any) -> None:

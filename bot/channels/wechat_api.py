@@ -17,6 +17,7 @@ from typing import Any, Callable
 import aiohttp
 from rasa.core.channels.channel import OutputChannel
 
+from bot.channels.common import replies
 from bot.channels.wechat_text import Rendered, render
 from bot.storage.channels import ChannelService
 from bot.storage.models import utcnow
@@ -155,6 +156,15 @@ class WeChatApiClient:
         raise WeChatApiError(self.spec.channel, None, f"{path} unreachable after {self.attempts} attempts")
 
 
+def signed(message: dict[str, Any]) -> dict[str, Any]:
+    """A staff member's reply (``staff`` and ``staff_name`` from bot.staff) starting with their name:
+    WeChat shows every message of the account alike, so the worker sees who is writing."""
+    name = message.get("staff_name")
+    if message.get("staff") is not True or not name or not message.get("text"):
+        return message
+    return {**message, "text": replies()["staff_reply_prefix"].format(name=name) + message["text"]}
+
+
 class WeChatApiOutput(OutputChannel):
     """Messages the worker did not just ask for (late answers, staff replies) via the API."""
 
@@ -169,7 +179,7 @@ class WeChatApiOutput(OutputChannel):
         return self.channel
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        await self.deliver(recipient_id, render([message]))
+        await self.deliver(recipient_id, render([signed(message)]))
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.deliver(recipient_id, render([{"text": text}]))

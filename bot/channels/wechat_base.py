@@ -35,12 +35,14 @@ from sanic.response import HTTPResponse
 from bot.channels.common import as_words, problem_with, replies
 from bot.channels.ratelimit import limiter
 from bot.channels.replay import nonce_guard
+from bot.channels.waiting import acknowledging
 from bot.channels.wechat_api import WeChatApiClient, WeChatApiOutput
 from bot.channels.wechat_menu import click_payloads
 from bot.channels.wechat_text import choice, render
 from bot.storage.channels import ChannelService, InboxClaim, channel_sender_id
 from bot.storage.errors import StorageUnavailable
 from bot.storage.models import InboxState
+from bot.storage.services import HandoffService
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +132,8 @@ class WeChatStyleInput(InputChannel):
     # -- Rasa's channel interface ------------------------------------------------------------
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint(f"{self.name()}_webhook", __name__)
+        # A worker waiting for a person hears that their message arrived (handoffs: the store's database).
+        on_new_message = acknowledging(on_new_message, self._handoffs)
 
         @bp.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
@@ -161,6 +165,9 @@ class WeChatStyleInput(InputChannel):
     @property
     def configured(self) -> bool:
         return bool(self.token) and self.store is not None
+
+    def _handoffs(self) -> HandoffService:
+        return HandoffService(self.store.db)  # type: ignore[union-attr]
 
     def get_output_channel(self) -> OutputChannel | None:
         if not self.configured or self.api is None:

@@ -34,13 +34,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     CSRFProtect(app)
 
-    from bot.console import (access, accounts, analytics, chat, complaints, deps, escalations, handoffs, security,
-                             teaching)
+    from bot.console import (access, accounts, alerts, analytics, chat, complaints, deps, escalations, handoffs,
+                             security, teaching)
 
     security.init_app(app, settings)
     deps.init_app(app, settings)
     access.init_app(app)
-    for blueprint in (chat.bp, access.bp, accounts.bp, handoffs.bp, escalations.bp, complaints.bp, teaching.bp,
-                      analytics.bp):
+    for blueprint in (chat.bp, access.bp, accounts.bp, handoffs.bp, alerts.bp, escalations.bp, complaints.bp,
+                      teaching.bp, analytics.bp):
         app.register_blueprint(blueprint)
+    return app
+
+
+def serve() -> Flask:
+    """The app as ``niangjia run web`` serves it (each gunicorn worker): with the timer that flags
+    handoffs left unclaimed too long (bot.console.alerts)."""
+    from bot.console import alerts
+
+    app = create_app()
+    alerts.start_timer(app)
     return app

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
 
+from bot.channels.common import MAX_MESSAGE_CHARS
 from bot.config import Settings
 
 bp = Blueprint("chat", __name__)
@@ -18,7 +19,8 @@ def _settings() -> Settings:
 
 @bp.get("/")
 def index() -> str:
-    return render_template("chat.html", rasa_url=_settings().rasa_public_url)
+    # The page says a message is too long before sending it (the channel would refuse it).
+    return render_template("chat.html", rasa_url=_settings().rasa_public_url, max_chars=MAX_MESSAGE_CHARS)
 
 
 @bp.get("/vendor/<name>")

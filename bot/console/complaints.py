@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from bot.complaints import mask_phone
 from bot.console.access import requires
+from bot.console.audit_log import Names
 from bot.console.deps import local_time, say, services
 from bot.console.tables import DateRangeForm, csv_response, valid
 from bot.knowledge.topics import load_topics
@@ -125,8 +126,9 @@ def _detail_page(ticket: str, status_form: StatusForm | None = None, code: int =
     complaint = desk.get(ticket, scope)
     assign = AssignForm(target=complaint.assigned_to.username if complaint.assigned_to else "")
     assign.target.choices = _assign_choices(ticket)
-    history = [{"at": local_time(e.at), "actor": e.actor, "what": _happened(e.action, e.detail or {})}
-               for e in desk.history(ticket, scope)]
+    names = Names({u.username: u.display_name for u in services().accounts.listing()}, {}, {})
+    history = [{"at": local_time(e.at), "actor": names.person(e.actor),
+                "what": _happened(e.action, e.detail or {}, names)} for e in desk.history(ticket, scope)]
     return render_template(
         "console/complaint.html", c=complaint, topic=_topic_label(complaint.topic),
         status_label=say(f"complaint_status_{complaint.status}"), created=local_time(complaint.created_at),
@@ -136,14 +138,14 @@ def _detail_page(ticket: str, status_form: StatusForm | None = None, code: int =
         history=history, reason_limit=MAX_REASON), code
 
 
-def _happened(action: str, detail: dict) -> str:
-    """An audit entry of the complaint, as the history on its page reads."""
+def _happened(action: str, detail: dict, names: Names) -> str:
+    """An audit entry of the complaint, as the history on its page reads (people by their names)."""
     if action == "complaint.status":
         text = say("complaint_history_status", old=say(f"complaint_status_{detail.get('from')}"),
                    new=say(f"complaint_status_{detail.get('to')}"))
-        return f"{text}（{detail['reason']}）" if detail.get("reason") else text
+        return say("complaint_history_reason", text=text, reason=detail["reason"]) if detail.get("reason") else text
     if action == "complaint.assigned":
-        return say("complaint_history_assigned", name=detail["to"]) if detail.get("to") else say(
+        return say("complaint_history_assigned", name=names.person(detail["to"])) if detail.get("to") else say(
             "complaint_history_unassigned")
     known = {"complaint.filed": "complaint_history_filed", "complaint.noted": "complaint_history_noted"}
     return say(known[action]) if action in known else action

@@ -48,14 +48,18 @@ class Services:
 
 def init_app(app: Flask, settings: Settings) -> None:
     db = Database(settings.database_url)
-    handoffs = HandoffService(db, claim_minutes=settings.handoff_claim_minutes)
+    handoffs = HandoffService(db, claim_minutes=settings.handoff_claim_minutes,
+                              crisis_claim_minutes=settings.crisis_claim_minutes)
     analytics = Analytics(db, settings.tracker_url, day_offset=CHINA_TIME)
     app.extensions["niangjia"] = Services(
         settings=settings, db=db, accounts=AccountService(db), handoffs=handoffs,
         complaints=ComplaintService(db),
         desk=StaffDesk(handoffs, RasaClient(settings.rasa_url, settings.rasa_token)),
         analytics=analytics, conversations=Conversations(settings.tracker_url, analytics.tracker))
-    app.jinja_env.globals.update(say=say, slot_label=slot_label, action_label=action_label, Role=Role,
+    from bot.console.labels import channel_label, shown_text  # labels reads the texts of this module
+
+    app.jinja_env.globals.update(say=say, action_label=action_label, Role=Role,
+                                 channel_label=channel_label, shown_text=shown_text,
                                  has_endpoint=lambda name: name in app.view_functions)
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["masked"] = logmask.mask  # a worker's phone or ID number typed into a message
@@ -76,11 +80,6 @@ def _texts() -> dict[str, str]:
     for path in sorted(TEXTS_DIR.glob("texts*.yml")):
         texts.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return texts
-
-
-def slot_label(name: str) -> str:
-    """What the bot collected, in Chinese (texts_slots.yml); unknown slots keep their name."""
-    return known_text(f"slot_{name}") or name
 
 
 def known_text(key: str) -> str | None:

@@ -20,6 +20,8 @@ from bot.complaints import mask_phone
 from bot.console.access import requires
 from bot.console.analytics import duration_label
 from bot.console.deps import local_time, say, services
+from bot.console.labels import channel_label
+from bot.console.slots import consented_phone
 from bot.console.tables import DateRangeForm, csv_response, valid
 from bot.storage.accounts import subtree_ids, unit_tree
 from bot.storage.errors import InvalidInput
@@ -31,8 +33,6 @@ from bot.storage.privacy import erased_text
 bp = Blueprint("escalations", __name__, url_prefix="/console")
 LIST_LIMIT = 200
 UNROUTED = "none"
-# The slots the complaint form fills with the worker's phone and their consent to be called.
-PHONE_SLOT, CONSENT_SLOT = "complaint_phone", "complaint_consent"
 EXPORT_FIELDS = ("id", "created_at", "unit", "reason", "status", "channel", "staff", "claimed_at", "first_reply_at",
                  "resolved_at", "claim_minutes", "wait_minutes", "resolve_minutes", "rating", "rating_comment",
                  "flags", "reviewed", "reviewer", "reviewed_at", "review_note", "phone")
@@ -186,8 +186,7 @@ def export():  # type: ignore[no-untyped-def]
 
 def _export_row(e: Escalation) -> list[str]:
     h = e.handoff
-    slots = h.slots or {}
-    phone = slots.get(PHONE_SLOT) if slots.get(CONSENT_SLOT) is True else None
+    phone = consented_phone(h.slots or {})
 
     def minutes(end: datetime | None) -> str:
         seconds = e.seconds(end)
@@ -196,7 +195,7 @@ def _export_row(e: Escalation) -> list[str]:
     values = {
         "id": str(h.id), "created_at": local_time(h.created_at), "unit": h.org_unit.name if h.org_unit else "",
         "reason": say(f"reason_{reason_of(h)}"), "status": say(f"handoff_{h.status}"),
-        "channel": h.channel or "", "staff": h.claimed_by.display_name if h.claimed_by else "",
+        "channel": channel_label(h.channel), "staff": h.claimed_by.display_name if h.claimed_by else "",
         "claimed_at": local_time(h.claimed_at), "first_reply_at": local_time(e.first_reply_at),
         "resolved_at": local_time(h.resolved_at), "claim_minutes": minutes(h.claimed_at),
         "wait_minutes": minutes(e.first_reply_at), "resolve_minutes": minutes(h.resolved_at),
@@ -206,7 +205,7 @@ def _export_row(e: Escalation) -> list[str]:
         "reviewer": h.reviewed_by.display_name if h.reviewed_by else "", "reviewed_at": local_time(h.reviewed_at),
         "review_note": h.review_note or "",
         # Only a number the worker gave with consent to be called (the complaint form's), masked.
-        "phone": mask_phone(phone) if isinstance(phone, str) and any(ch.isdigit() for ch in phone) else "",
+        "phone": mask_phone(phone) if phone else "",
     }
     return [values[name] for name in EXPORT_FIELDS]
 

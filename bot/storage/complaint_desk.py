@@ -89,6 +89,13 @@ class ComplaintDesk:
         with self.db.transaction() as session:
             return self._visible(session, ticket, scope)
 
+    def of_worker(self, sender_id: str, scope: Scope, limit: int = 20) -> tuple[list[Complaint], int]:
+        """The worker's complaints in ``scope``, newest first, and how many more other units handle."""
+        with self.db.transaction() as session:
+            found = ComplaintRepository(session).for_sender(sender_id, limit=limit)
+        mine = [c for c in found if scope.contains(c.org_unit_id)]
+        return mine, len(found) - len(mine)
+
     def history(self, ticket: str, scope: Scope) -> Sequence[AuditEntry]:
         """What happened to the complaint, oldest first (from the audit log)."""
         with self.db.transaction() as session:

@@ -1,5 +1,6 @@
 """Rasa's stored conversations (its ``events`` table) for retention and erasure from the CLI,
-and what the bot knows of a worker (their slots) for routing their untaught messages.
+what the bot knows of a worker (their slots) for routing their untaught messages, and their
+latest messages for the staff queue.
 
 The running Rasa server erases a conversation itself when the worker asks the bot
 (``UrlSQLTrackerStore``); this module serves ``niangjia purge`` and ``niangjia forget``,
@@ -8,7 +9,7 @@ which run beside it without loading Rasa.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,6 +25,7 @@ EVENTS = Table("events", _metadata, Column("id", Integer, primary_key=True), Col
 
 
 SLOT_EVENT = "slot"
+MESSAGE_EVENTS = ("user", "bot")
 # Senders per IN (...) list: well below SQLite's limit on bound parameters.
 _BATCH = 500
 
@@ -51,6 +53,25 @@ class Conversations:
                     event = json.loads(data or "{}")
                     if event.get("name") in names:
                         found.setdefault(sender, {})[event["name"]] = event.get("value")
+        return found
+
+    def messages_since(self, since: Mapping[str, float]) -> dict[str, list[dict[str, Any]]]:
+        """What each sender and the bot said from ``since[sender]`` (an event timestamp) on, oldest first:
+        Rasa's user and bot events as it stores them (the staff queue shows the worker's latest words)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        wanted = sorted(since)
+        if not wanted or not self._exists():
+            return found
+        with self.db.transaction() as session:
+            for start in range(0, len(wanted), _BATCH):
+                chunk = wanted[start:start + _BATCH]
+                query = (select(EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data)
+                         .where(EVENTS.c.type_name.in_(MESSAGE_EVENTS), EVENTS.c.sender_id.in_(chunk),
+                                EVENTS.c.timestamp >= min(since[s] for s in chunk))
+                         .order_by(EVENTS.c.id))
+                for sender, timestamp, data in session.execute(query):
+                    if timestamp >= since[sender]:
+                        found.setdefault(sender, []).append(json.loads(data or "{}"))
         return found
 
     def purge(self, before: datetime) -> tuple[int, int]:

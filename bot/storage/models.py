@@ -52,6 +52,9 @@ class MessageRole(str, enum.Enum):
     BOT = "bot"
     STAFF = "staff"
     NOTE = "note"
+    # An automatic message to the worker about their handoff ("工会的李干事已接入"): delivered like a
+    # staff reply, but no staff reply (the escalation figures count only those).
+    NOTICE = "notice"
 
 
 class Role(str, enum.Enum):
@@ -172,7 +175,10 @@ class Handoff(Base):
     org_unit_id = Column(Integer, ForeignKey("org_units.id"), index=True)
     claimed_at = Column(DateTime())
     resolved_at = Column(DateTime())
+    # Left unclaimed past the claim limit of its priority: flagged, its unit's supervisors alerted.
     flagged_at = Column(DateTime())
+    # When the waiting worker was last told their message arrived (bot.channels.waiting).
+    acknowledged_at = Column(DateTime())
     rating = Column(Integer)
     rated_at = Column(DateTime())
     # What the worker wrote about a poor rating (free text, stored with the rating).

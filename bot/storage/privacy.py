@@ -6,8 +6,8 @@ Rasa's tracker store, is deleted by ``UrlSQLTrackerStore`` when the turn ends):
 - complaints keep what the union needs for its statistics (employer, topic, region, status,
   dates) but lose the worker's phone, consent, description and "since when" text, and are
   unlinked from the sender (a random id replaces it, so status lookups no longer find them);
-- handoffs keep their outcome but lose the transcript's worker and staff texts and the slots
-  the bot collected; open ones are closed;
+- handoffs keep their outcome (and rating) but lose the transcript's worker and staff texts, the
+  slots the bot collected and the worker's comment on the rating; open ones are closed;
 - messages the bot did not understand (the teaching inbox) and the WeChat/WeCom profile
   (openid mapping, last menu) are deleted;
 - the audit log records what was erased under the random id, never the sender id.
@@ -82,7 +82,7 @@ class PrivacyService:
                     update(Handoff).where(Handoff.id.in_(handoff_ids), Handoff.status != HandoffStatus.RESOLVED.value)
                     .values(status=HandoffStatus.RESOLVED.value, resolved_at=utcnow()))
                 session.execute(update(Handoff).where(Handoff.id.in_(handoff_ids))
-                                .values(sender_id=erased_id, slots={}))
+                                .values(sender_id=erased_id, slots={}, rating_comment=None))
             unrecognised = session.execute(
                 delete(UnrecognisedMessage).where(UnrecognisedMessage.sender_id == sender_id)).rowcount
             profiles = session.execute(delete(ChannelUser).where(ChannelUser.sender_id == sender_id)).rowcount
@@ -92,8 +92,8 @@ class PrivacyService:
         return result
 
     def purge(self, before: datetime, actor: str = "system") -> Purged:
-        """Delete what is older than ``before``: untaught messages, resolved handoffs' transcripts,
-        the WeChat inbox (message keys and passive replies)."""
+        """Delete what is older than ``before``: untaught messages, resolved handoffs' transcripts
+        and rating comments, the WeChat inbox (message keys and passive replies)."""
         with self.db.transaction() as session:
             unrecognised = session.execute(
                 delete(UnrecognisedMessage).where(UnrecognisedMessage.received_at < before)).rowcount
@@ -103,6 +103,8 @@ class PrivacyService:
                 update(HandoffMessage).where(HandoffMessage.handoff_id.in_(old_handoffs),
                                              HandoffMessage.text != erased_text())
                 .values(text=erased_text()), execution_options={"synchronize_session": False}).rowcount
+            session.execute(update(Handoff).where(Handoff.id.in_(old_handoffs), Handoff.rating_comment.is_not(None))
+                            .values(rating_comment=None), execution_options={"synchronize_session": False})
             inbox = session.execute(delete(ChannelInbox).where(ChannelInbox.created_at < before)).rowcount
             result = Purged(unrecognised, messages, inbox)
             AuditRepository(session).record(actor, "privacy.purge", "retention", before.date().isoformat(),

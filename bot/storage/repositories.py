@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.models import (AuditEntry, Complaint, Handoff, HandoffMessage, HandoffStatus,
@@ -69,10 +69,47 @@ class HandoffRepository:
             query = query.where(condition)
         return self.session.scalars(query).all()
 
-    def unclaimed_since(self, cutoff: datetime) -> Sequence[Handoff]:
-        query = select(Handoff).where(Handoff.status == HandoffStatus.OPEN.value,
-                                      Handoff.created_at <= cutoff, Handoff.flagged_at.is_(None))
-        return self.session.scalars(query).all()
+    def unflagged_since(self, cutoff: datetime) -> Sequence[Any]:
+        """(id, priority, created_at) of unclaimed, unflagged handoffs opened at ``cutoff`` or before."""
+        query = select(Handoff.id, Handoff.priority, Handoff.created_at).where(
+            Handoff.status == HandoffStatus.OPEN.value, Handoff.created_at <= cutoff, Handoff.flagged_at.is_(None))
+        return self.session.execute(query).all()
+
+    def flag(self, handoff_id: int, now: datetime) -> bool:
+        """Flag an unclaimed handoff; False if it was flagged or claimed meanwhile (another process)."""
+        result = self.session.execute(
+            update(Handoff).where(Handoff.id == handoff_id, Handoff.flagged_at.is_(None),
+                                  Handoff.status == HandoffStatus.OPEN.value)
+            .values(flagged_at=now).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    def waiting_for_sender(self, sender_id: str) -> Any:
+        """(id, priority, created_at, org_unit_id, acknowledged_at) of the worker's unclaimed handoff, or None."""
+        query = select(Handoff.id, Handoff.priority, Handoff.created_at, Handoff.org_unit_id,
+                       Handoff.acknowledged_at).where(Handoff.sender_id == sender_id,
+                                                      Handoff.status == HandoffStatus.OPEN.value)
+        return self.session.execute(query).first()
+
+    def acknowledge(self, handoff_id: int, now: datetime, due: datetime) -> bool:
+        """Mark a waiting handoff acknowledged now if it was not acknowledged after ``due``; False when
+        it was (another process was first) or when it no longer waits."""
+        result = self.session.execute(
+            update(Handoff).where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.OPEN.value,
+                                  or_(Handoff.acknowledged_at.is_(None), Handoff.acknowledged_at <= due))
+            .values(acknowledged_at=now).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    def place_in_queue(self, waiting: Any) -> int:
+        """Where a waiting handoff stands among its unit's unclaimed ones (1: next), in the queue's order."""
+        ahead = or_(Handoff.priority < waiting.priority,
+                    and_(Handoff.priority == waiting.priority,
+                         or_(Handoff.created_at < waiting.created_at,
+                             and_(Handoff.created_at == waiting.created_at, Handoff.id < waiting.id))))
+        unit = (Handoff.org_unit_id.is_(None) if waiting.org_unit_id is None
+                else Handoff.org_unit_id == waiting.org_unit_id)
+        query = select(func.count()).select_from(Handoff).where(Handoff.status == HandoffStatus.OPEN.value,
+                                                                unit, ahead)
+        return int(self.session.scalar(query) or 0) + 1
 
     def add_message(self, message: HandoffMessage) -> HandoffMessage:
         self.session.add(message)
@@ -84,10 +121,10 @@ class HandoffRepository:
 
     def staff_replies_for(self, sender_id: str, channel: str, acknowledged: bool | None = None,
                           ids: Sequence[int] | None = None) -> Sequence[HandoffMessage]:
-        """Staff messages in ``sender_id``'s handoffs on ``channel``, in the order they were written."""
+        """Staff messages and notices in ``sender_id``'s handoffs on ``channel``, in the order they were written."""
         query = (select(HandoffMessage).join(Handoff)
                  .where(Handoff.sender_id == sender_id, Handoff.channel == channel,
-                        HandoffMessage.role == MessageRole.STAFF.value)
+                        HandoffMessage.role.in_([MessageRole.STAFF.value, MessageRole.NOTICE.value]))
                  .order_by(HandoffMessage.id))
         if acknowledged is False:
             query = query.where(or_(HandoffMessage.delivered.is_(None), HandoffMessage.delivered.is_(False)))

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.complaints import ComplaintDraft, complaint_priority, new_ticket
 from bot.storage.db import Database
-from bot.storage.accounts import EVERYTHING, Scope, route_in, route_worker
+from bot.storage.accounts import EVERYTHING, Scope, route_in, route_worker, scope_of
+from bot.storage.escalations import LOW_RATING, ClaimLimits
 from bot.storage.errors import (HandoffNotFound, InvalidTransition, NotHandoffOwner, StaffNotFound,
                                 TicketNotFound, UnitNotFound)
 from bot.storage.models import (Complaint, ComplaintStatus, Handoff, HandoffMessage,
@@ -35,11 +37,20 @@ COMPLAINT_FLOW: dict[str, set[str]] = {
 
 @dataclass(frozen=True)
 class StaffReply:
-    """A staff member's reply as the worker's page shows it."""
+    """A staff member's reply (or a notice about the handoff) as the worker's page shows it."""
 
     message_id: int
     text: str
     staff_name: str
+    notice: bool = False  # "工会的李干事已接入…": shown as a notice, not as the staff member's words
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A worker's handoff that no one has claimed yet, and its place among its unit's (1: next)."""
+
+    handoff_id: int
+    place: int
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,7 @@ class HandoffRequest:
 
 
 def may_hand_on(handoff: Handoff, staff_id: int, role: Role) -> bool:
-    """Transfer and resolve: a claimed handoff is its claimer's, or a supervisor's or admin's call."""
+    """Transfer: a claimed handoff is its claimer's, or a supervisor's or admin's call."""
     return (handoff.status != HandoffStatus.CLAIMED.value or handoff.claimed_by_id in (None, staff_id)
             or role.rank >= Role.SUPERVISOR.rank)
 
@@ -146,11 +157,29 @@ def _may_hand_on(handoff: Handoff, staff: StaffUser) -> None:
         raise NotHandoffOwner(handoff.id, claimer.username, claimer.display_name)
 
 
+def may_resolve(handoff: Handoff, staff_id: int, role: Role, scope: Scope) -> bool:
+    """Resolve: only a claimed handoff (someone answered for it), by its claimer or by a supervisor or
+    admin whose units (``scope``) cover it."""
+    return handoff.status == HandoffStatus.CLAIMED.value and (
+        handoff.claimed_by_id == staff_id or (role.rank >= Role.SUPERVISOR.rank and scope.contains(handoff.org_unit_id)))
+
+
+def _may_resolve(session, handoff: Handoff, staff: StaffUser) -> None:  # type: ignore[no-untyped-def]
+    if handoff.status != HandoffStatus.CLAIMED.value:
+        raise InvalidTransition("handoff", handoff.status, HandoffStatus.RESOLVED.value)
+    scope = scope_of(session.scalars(select(OrgUnit)).all(), staff.org_unit_id)
+    if not may_resolve(handoff, staff.id, Role(staff.role), scope):
+        claimer = handoff.claimed_by
+        raise NotHandoffOwner(handoff.id, claimer.username, claimer.display_name)
+
+
 class HandoffService:
-    def __init__(self, db: Database, clock: Clock = utcnow, claim_minutes: int = 10) -> None:
+    def __init__(self, db: Database, clock: Clock = utcnow, claim_minutes: float = 10,
+                 crisis_claim_minutes: float = 3) -> None:
         self.db = db
         self.clock = clock
-        self.claim_timeout = timedelta(minutes=claim_minutes)
+        self.limits = ClaimLimits(crisis=timedelta(minutes=crisis_claim_minutes),
+                                  general=timedelta(minutes=claim_minutes))
 
     def open(self, request: HandoffRequest) -> Handoff:
         """Open a handoff, or join the worker's open one (raising its priority if need be)."""
@@ -206,13 +235,53 @@ class HandoffService:
 
     def queue(self, scope: Scope = EVERYTHING) -> Sequence[Handoff]:
         """Unresolved handoffs, most serious and oldest first; flags the ones left unclaimed too long."""
+        with self.db.transaction() as session:
+            self._flag_overdue(session)
+            return HandoffRepository(session).queue(scope.where(Handoff.org_unit_id))
+
+    def flag_overdue(self) -> list[int]:
+        """Flag every handoff left unclaimed past the claim limit of its priority (a crisis after
+        ``crisis_claim_minutes``, the others after ``claim_minutes``), once: its unit's supervisors
+        are alerted (bot.console.alerts). The console's timer calls this, so it happens on time
+        whether or not anyone has a page open. The ids flagged now."""
+        with self.db.transaction() as session:
+            flagged = self._flag_overdue(session)
+        if flagged:
+            logger.info("handoffs left unclaimed too long: %s", flagged)
+        return flagged
+
+    def _flag_overdue(self, session) -> list[int]:  # type: ignore[no-untyped-def]
+        now = self.clock()
+        repo, flagged = HandoffRepository(session), []
+        shortest = min(self.limits.crisis, self.limits.general)
+        for handoff_id, priority, created_at in repo.unflagged_since(now - shortest):
+            limit = self.limits.of(priority)
+            if created_at <= now - limit and repo.flag(handoff_id, now):  # once, whichever process is first
+                minutes = limit.total_seconds() / 60
+                AuditRepository(session).record("system", "handoff.unclaimed", "handoff", handoff_id, {
+                    "priority": priority, "limit_minutes": int(minutes) if minutes.is_integer() else round(minutes, 2)})
+                flagged.append(handoff_id)
+        return flagged
+
+    def overdue(self, scope: Scope = EVERYTHING) -> Sequence[Handoff]:
+        """Flagged handoffs still unclaimed (within ``scope``), most serious and oldest first."""
+        waiting = and_(Handoff.status == HandoffStatus.OPEN.value, Handoff.flagged_at.is_not(None))
+        within = scope.where(Handoff.org_unit_id)
+        with self.db.transaction() as session:
+            return HandoffRepository(session).queue(waiting if within is None else and_(waiting, within))
+
+    def acknowledge_waiting(self, sender_id: str, every: timedelta) -> Waiting | None:
+        """The worker's handoff if nobody has claimed it yet and the worker was not told so within
+        ``every``: it counts as acknowledged now (once, whichever process asks first)."""
         now = self.clock()
         with self.db.transaction() as session:
             repo = HandoffRepository(session)
-            for handoff in repo.unclaimed_since(now - self.claim_timeout):
-                handoff.flagged_at = now
-                AuditRepository(session).record("system", "handoff.unclaimed", "handoff", handoff.id)
-            return repo.queue(scope.where(Handoff.org_unit_id))
+            waiting = repo.waiting_for_sender(sender_id)
+            if waiting is None or (waiting.acknowledged_at is not None and waiting.acknowledged_at > now - every):
+                return None
+            if not repo.acknowledge(waiting.id, now, now - every):
+                return None
+            return Waiting(waiting.id, repo.place_in_queue(waiting))
 
     def add_note(self, handoff_id: int, username: str, text: str) -> None:
         """An internal note for colleagues; never sent to the worker."""
@@ -258,15 +327,28 @@ class HandoffService:
             return self._add_events(repo, handoff_id, events)
 
     def claim(self, handoff_id: int, username: str) -> Handoff:
+        return self.claim_and_tell(handoff_id, username)[0]
+
+    def claim_and_tell(self, handoff_id: int, username: str,
+                       notice: Callable[[str], str] | None = None) -> tuple[Handoff, StaffReply | None]:
+        """Claim; when the conversation was not already this staff member's, ``notice(display name)``
+        is kept as the notice the worker is sent ("工会的李干事已接入…"), returned to be sent."""
         with self.db.transaction() as session:
             handoff, staff = self._load(session, handoff_id, username)
             if handoff.status == HandoffStatus.RESOLVED.value or (
                     handoff.status == HandoffStatus.CLAIMED.value and handoff.claimed_by_id != staff.id):
                 raise InvalidTransition("handoff", handoff.status, HandoffStatus.CLAIMED.value)
+            told = None
+            if notice is not None and handoff.status == HandoffStatus.OPEN.value:
+                text = notice(staff.display_name)
+                message = HandoffRepository(session).add_message(HandoffMessage(
+                    handoff_id=handoff_id, role=MessageRole.NOTICE.value, text=text, staff_id=staff.id,
+                    sent_at=self.clock()))
+                told = StaffReply(message.id, text, staff.display_name, notice=True)
             handoff.status, handoff.claimed_by_id = HandoffStatus.CLAIMED.value, staff.id
             handoff.claimed_at = handoff.claimed_at or self.clock()
             AuditRepository(session).record(username, "handoff.claimed", "handoff", handoff_id)
-        return self.get(handoff_id)
+        return self.get(handoff_id), told
 
     def record_staff_reply(self, handoff_id: int, username: str, text: str) -> int:
         """Keep the reply before it is sent, so a failed delivery never loses it."""
@@ -289,11 +371,13 @@ class HandoffService:
                 message.delivered, message.delivery_error = delivered, (error or None)
 
     def unacknowledged_replies(self, sender_id: str, channel: str) -> list[StaffReply]:
-        """Staff replies to ``sender_id`` on ``channel`` that their page has not confirmed, oldest first."""
+        """Staff replies and notices to ``sender_id`` on ``channel`` that their page has not confirmed,
+        oldest first."""
         with self.db.transaction() as session:
             messages = HandoffRepository(session).staff_replies_for(sender_id, channel, acknowledged=False)
             # A reply erased by retention is not sent as its placeholder.
-            return [StaffReply(m.id, m.text, m.staff.display_name if m.staff else "") for m in messages
+            return [StaffReply(m.id, m.text, m.staff.display_name if m.staff else "",
+                               notice=m.role == MessageRole.NOTICE.value) for m in messages
                     if m.text != erased_text()]
 
     def acknowledge_replies(self, sender_id: str, channel: str, message_ids: Sequence[int]) -> int:
@@ -307,12 +391,8 @@ class HandoffService:
     def resolve(self, handoff_id: int, username: str) -> Handoff:
         with self.db.transaction() as session:
             handoff, staff = self._load(session, handoff_id, username)
-            if handoff.status == HandoffStatus.RESOLVED.value:
-                raise InvalidTransition("handoff", handoff.status, HandoffStatus.RESOLVED.value)
-            _may_hand_on(handoff, staff)
+            _may_resolve(session, handoff, staff)
             handoff.status, handoff.resolved_at = HandoffStatus.RESOLVED.value, self.clock()
-            if handoff.claimed_by_id is None:
-                handoff.claimed_by_id, handoff.claimed_at = staff.id, handoff.resolved_at
             AuditRepository(session).record(username, "handoff.resolved", "handoff", handoff_id)
         return self.get(handoff_id)
 
@@ -320,7 +400,7 @@ class HandoffService:
         """The handoff, if ``username`` may resolve it (checked before Rasa is asked to resume the bot)."""
         with self.db.transaction() as session:
             handoff, staff = self._load(session, handoff_id, username)
-            _may_hand_on(handoff, staff)
+            _may_resolve(session, handoff, staff)
             return handoff
 
     def rate(self, sender_id: str, rating: int, within: timedelta = timedelta(days=1)) -> Handoff | None:
@@ -333,6 +413,18 @@ class HandoffService:
             handoff.rating, handoff.rated_at = rating, now
             AuditRepository(session).record("worker", "handoff.rated", "handoff", handoff.id,
                                             {"rating": rating})
+            return handoff
+
+    def comment_rating(self, sender_id: str, comment: str, within: timedelta = timedelta(days=1)) -> Handoff | None:
+        """Store what the worker wrote about the poor rating (1–2) they just gave, once."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            handoff = HandoffRepository(session).last_resolved_for_sender(sender_id)
+            if (handoff is None or handoff.rating is None or handoff.rating > LOW_RATING
+                    or handoff.rating_comment is not None or handoff.rated_at < now - within):
+                return None
+            handoff.rating_comment = comment
+            AuditRepository(session).record("worker", "handoff.rating_commented", "handoff", handoff.id)
             return handoff
 
     @staticmethod

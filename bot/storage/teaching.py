@@ -188,7 +188,7 @@ class TeachingService:
 
     def _label(self, session, message: UnrecognisedMessage, intent: str, actor: str,  # type: ignore[no-untyped-def]
                action: str, details: dict[str, str]) -> TrainingExample:
-        example = TrainingExample(text=message.text, intent=intent, created_by_id=self._staff(session, actor).id,
+        example = TrainingExample(text=mask(message.text), intent=intent, created_by_id=self._staff(session, actor).id,
                                   created_at=self.clock())
         session.add(example)
         message.status, message.label = InboxStatus.LABELLED.value, intent

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.channels.common import MAX_MESSAGE_CHARS, replies
 from bot.storage.accounts import AccountService
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
+from bot.storage.models import Handoff, Priority
 from bot.storage.services import HandoffRequest, HandoffService
 from tests.conftest import ROOT, free_port, wait_for
 
@@ -159,11 +161,16 @@ class Page:
         return self.received
 
 
-def _staff_replies(url: str, sender: str, texts: list[str]) -> tuple[HandoffService, list[int]]:
-    """A handoff of ``sender`` on the web chat, claimed, with ``texts`` replied while no page was open."""
+def _handoffs(url: str) -> HandoffService:
+    """Handoffs on the echo server's database, with the staff member ``li`` (李干事)."""
     db = Database(url)
     AccountService(db).add("li", "李干事")
-    handoffs = HandoffService(db)
+    return HandoffService(db)
+
+
+def _staff_replies(url: str, sender: str, texts: list[str]) -> tuple[HandoffService, list[int]]:
+    """A handoff of ``sender`` on the web chat, claimed, with ``texts`` replied while no page was open."""
+    handoffs = _handoffs(url)
     handoff = handoffs.open(HandoffRequest(sender, "socketio", "requested",
                                            transcript=[("worker", "转人工", time.time())]))
     handoffs.claim(handoff.id, "li")
@@ -272,3 +279,43 @@ async def test_an_answer_with_buttons_and_a_custom_payload_reaches_the_page(echo
     assert received[0]["text"] == "你想问的是哪一个？"
     assert [b["payload"] for b in received[0]["quick_replies"]] == ["/work_injury"]
     assert received[1] == {"custom": {"clarify": ["work_injury"]}}
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_a_worker_waiting_for_a_person_hears_that_the_message_arrived_now_and_then(echo_server, echo_db):
+    sender = uuid.uuid4().hex
+    handoffs = _handoffs(echo_db)
+    handoffs.open(HandoffRequest("someone-else", "socketio", "requested"))
+    handoff = handoffs.open(HandoffRequest(sender, "socketio", "crisis", Priority.CRISIS))
+    async with Page(echo_server, sender) as page:
+        await page.client.emit("user_uttered", {"message": "有人吗？？腿很疼"})
+        first = [m["text"] for m in await page.wait(2)]
+        await page.client.emit("user_uttered", {"message": "好疼"})  # at once again: no second one
+        await asyncio.sleep(1)
+        again = [m["text"] for m in page.received[2:]]
+    assert first[0] == "echo:有人吗？？腿很疼"
+    assert first[1] == replies()["handoff_waiting"].format(place=1)  # a crisis goes first
+    assert "在这个对话里回复你" in first[1] and "12351" in first[1] and "120" in first[1]
+    assert again == ["echo:好疼"]
+
+    # Claimed: the staff member answers; the bot adds nothing.
+    handoffs.claim(handoff.id, "li")
+    with handoffs.db.transaction() as session:  # long enough ago for another acknowledgement
+        session.get(Handoff, handoff.id).acknowledged_at -= timedelta(hours=1)
+    async with Page(echo_server, sender) as page:
+        await page.client.emit("user_uttered", {"message": "还在吗"})
+        await asyncio.sleep(1.5)
+    assert [m["text"] for m in page.received] == ["echo:还在吗"]
+
+
+@pytest.mark.parametrize("echo_server", ["ours"], indirect=True)
+async def test_the_claim_notice_reaches_a_page_that_was_closed_as_a_notice(echo_server, echo_db):
+    sender = uuid.uuid4().hex
+    handoffs = _handoffs(echo_db)
+    handoff = handoffs.open(HandoffRequest(sender, "socketio", "requested"))
+    _, notice = handoffs.claim_and_tell(handoff.id, "li", lambda name: f"工会的{name}已接入")
+    async with Page(echo_server, sender) as page:
+        received = await page.wait(1)
+    assert received == [{"text": "工会的李干事已接入", "staff_message_id": notice.message_id,
+                         "staff_name": "李干事", "notice": True}]
+    assert handoffs.unacknowledged_replies(sender, "socketio") == []  # the page confirmed it

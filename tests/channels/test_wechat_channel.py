@@ -23,7 +23,9 @@ from bot.channels.wecom import WeComInput
 from bot.storage.channels import ChannelService
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
-from bot.storage.models import ChannelUser
+from bot.storage.accounts import AccountService
+from bot.storage.models import ChannelUser, Priority
+from bot.storage.services import HandoffRequest, HandoffService
 from bot.testing.wechat import FakeWeChatApi, WeChatServerSim
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -343,3 +345,23 @@ async def test_a_body_whose_sender_is_not_the_signed_openid_is_refused(harness: 
     params, body = harness.sim.signed(harness.sim.text(victim, "查询投诉进度"))
     response = await harness.post_raw(dict(params, openid=worker), body)
     assert response.status == 403 and harness.bot.received == []
+
+
+# -- a worker waiting for a person ---------------------------------------------------------------
+async def test_a_waiting_worker_hears_the_message_arrived_and_staff_replies_carry_the_name(
+        harness: Harness, fake_api: FakeWeChatApi) -> None:
+    user = _user()
+    sender = harness.channel.sender_id(user)
+    AccountService(harness.store.db).add("li", "李干事")
+    handoffs = HandoffService(harness.store.db)
+    handoff = handoffs.open(HandoffRequest(sender, harness.channel.name(), "crisis", Priority.CRISIS))
+    harness.bot.answers["有人吗？？腿很疼"] = harness.bot.answers["好疼"] = []  # the bot is paused
+    assert await harness.say(user, "有人吗？？腿很疼") == replies()["handoff_waiting"].format(place=1)
+    assert await harness.say(user, "好疼") is None  # at once again: nothing more
+    handoffs.claim(handoff.id, "li")
+    # A staff reply (Rasa passes the reply's metadata with the text) starts with the name.
+    output = harness.channel.get_output_channel()
+    await output.send_response(sender, {"text": "我是工会的李干事，马上联系你", "staff": True,
+                                        "staff_name": "李干事", "staff_message_id": 7})
+    await output.send_response(sender, {"text": "工会的李干事已接入", "notice": True, "staff_message_id": 8})
+    assert fake_api.messages_to(user) == ["【工会 李干事】我是工会的李干事，马上联系你", "工会的李干事已接入"]

@@ -80,11 +80,14 @@ def test_a_wechat_worker_can_do_everything_a_web_chat_worker_can(stack: Stack, d
     assert "工作人员" in worker.say("转人工")
     handoff = next(h for h in staff_desk.queue() if h.sender_id == _sender(worker))
     assert handoff.channel == "wechat"
+    # Waiting: the worker hears the message arrived; claimed: who took it; replies carry the name.
+    assert "排在第" in worker.say("有人吗")
     staff_desk.claim(handoff.id, staff)
+    assert fake_wechat_api.wait_for(worker.openid, "已接入")[-1] == "工会的李干事已接入，接下来会在这个对话里直接回复你。"
     fake_wechat_api.expire_tokens()  # the shared token dies between two replies: refreshed once
-    delivery = staff_desk.reply(handoff.id, staff, "你好，我是工会的王干事，欠薪的事我来跟进")
+    delivery = staff_desk.reply(handoff.id, staff, "你好，我是工会的李干事，欠薪的事我来跟进")
     assert delivery.delivered, delivery.error
-    assert fake_wechat_api.messages_to(worker.openid)[-1] == "你好，我是工会的王干事，欠薪的事我来跟进"
+    assert fake_wechat_api.messages_to(worker.openid)[-1] == "【工会 李干事】你好，我是工会的李干事，欠薪的事我来跟进"
     staff_desk.resolve(handoff.id, staff)
     rating = fake_wechat_api.wait_for(worker.openid, "打个分")[-1]
     assert "谢谢你的评价" in worker.say(worker.option(rating, "5分"))

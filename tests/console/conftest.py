@@ -147,6 +147,15 @@ def post(client: FlaskClient, url: str, **data: Any):  # type: ignore[no-untyped
     return client.post(url, data={"csrf_token": csrf_token(client), **data})
 
 
+def account_client(app: Flask, username: str, display_name: str, role: str, unit: str | None) -> FlaskClient:
+    """A client logged in as a new account (``PASSWORD``) of ``role`` in ``unit``."""
+    with app.app_context():
+        services().accounts.add(username, display_name, role, unit, password=PASSWORD)
+    client = app.test_client()
+    assert login(client, username).status_code == 302
+    return client
+
+
 @pytest.fixture
 def clients(app: Flask) -> dict[str, FlaskClient]:
     """A logged-in test client per account (and ``anonymous``)."""

@@ -31,6 +31,7 @@ EXPECTED = {
     "handoffs.note": "staff",
     "handoffs.transfer": "staff",
     "handoffs.resolve": "staff",
+    "alerts.unclaimed": "supervisor",
     "escalations.listing": "staff",
     "escalations.detail": "staff",
     "escalations.review": "supervisor",

@@ -164,7 +164,7 @@ def test_rejection_needs_a_reason(app, clients):
     ticket = file_complaint(app)
     response = change(clients["staff"], ticket, "rejected", reason="   ")
     assert response.status_code == 400
-    assert "必须写明原因" in response.get_data(as_text=True)
+    assert "必须写明给职工的说明" in response.get_data(as_text=True)
     assert stored(app, ticket).status == "new"
     assert change(clients["staff"], ticket, "rejected", reason="不属于劳动争议").status_code == 302
     complaint = stored(app, ticket)

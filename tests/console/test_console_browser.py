@@ -110,7 +110,8 @@ def test_staff_claims_replies_and_resolves_and_the_worker_sees_it_in_the_chat(se
     worker_says(worker, "三个月了")
     staff.locator("#messages li.worker", has_text="三个月了").wait_for(timeout=20_000)
 
-    staff.click("#resolve-form button")
+    staff.click("#resolve summary")  # resolving asks first
+    staff.click("#resolve-confirm")
     staff.wait_for_url(re.compile(r".*/console/queue$"))
     wait_for_bot_text(worker, "工作人员已处理完毕")
     assert worker.locator(".quick button", has_text="5分").count() == 1

@@ -71,7 +71,8 @@ def test_claim_reply_resolve_reaches_the_worker_and_is_audited(app, clients, ras
     page = client.get(response.location).get_data(as_text=True)
     # A web-chat reply is sent, but delivered only once the worker's page confirms it.
     assert "回复已发出" in page and "职工尚未收到" in page
-    assert rasa.sent("w-flow") == ["您好，我是工会李干事"]
+    # The worker was told who took the conversation, then got the reply.
+    assert rasa.sent("w-flow") == ["工会的李干事已接入，接下来会在这个对话里直接回复你。", "您好，我是工会李干事"]
     post(client, f"/console/handoffs/{handoff.id}/resolve")
     assert ("resume", "w-flow", None) in rasa.calls
     with app.app_context():
@@ -87,7 +88,7 @@ def test_reply_before_claiming_or_empty_is_refused(app, clients, rasa):
     post(clients["staff"], f"/console/handoffs/{handoff.id}/claim")
     empty = post(clients["staff"], f"/console/handoffs/{handoff.id}/reply", **{"reply-text": "   "})
     assert "不能为空" in clients["staff"].get(empty.location).get_data(as_text=True)
-    assert rasa.sent("w-early") == []
+    assert rasa.sent("w-early") == ["工会的李干事已接入，接下来会在这个对话里直接回复你。"]  # only the claim notice
 
 
 def test_undelivered_reply_is_kept_and_reported(app, clients, rasa):
@@ -165,7 +166,7 @@ def test_what_the_bot_collected_is_labelled_in_chinese(app, clients):
             slots={"region": "海淀", "calc_monthly_wage": 6000, "some_new_slot": "x"},
             transcript=[("worker", "帮我算算补偿", time.time())]))
     page = clients["haidian"].get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
-    assert "所在省份" in page and "月工资（元）" in page and "6000" in page
+    assert "所在省份" in page and "<dt>月工资</dt><dd>6000 元</dd>" in page
     assert "calc_monthly_wage" not in page
     assert "some_new_slot" in page  # a slot without a label still shows, by its name
 

@@ -13,7 +13,7 @@ from bot.analytics import AskBack
 from bot.console.deps import services
 from bot.storage.models_teaching import PublishJob
 from bot.storage.teaching import TeachingService
-from tests.console.conftest import PASSWORD, login, open_handoff, post
+from tests.console.conftest import account_client, open_handoff, post
 from tests.console.test_teaching import Found, FakeAnalytics
 from tests.storage.test_teaching import record_slots
 
@@ -23,11 +23,7 @@ MAY_APPROVE = {"staff": False, "haidian": False, "supervisor": True, "zhou": Tru
 
 @pytest.fixture
 def everyone(app, clients):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        services().accounts.add("zhou", "周主任", "supervisor", "海淀区工会", password=PASSWORD)
-    client = app.test_client()
-    assert login(client, "zhou").status_code == 302
-    return {**clients, "zhou": client}
+    return {**clients, "zhou": account_client(app, "zhou", "周主任", "supervisor", "海淀区工会")}
 
 
 @pytest.fixture

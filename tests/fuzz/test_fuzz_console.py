@@ -26,6 +26,7 @@ from sqlalchemy import text
 from bot.complaints import ComplaintDraft
 from bot.console.tables import FORMULA_STARTS
 from bot.console.deps import services
+from bot.staff import claim_notice
 from tests.console.conftest import (PASSWORD, app, clients, csrf_token, launched, open_handoff,  # noqa: F401
                                     post, rasa)
 from tests.fuzz.conftest import SCRIPT, fuzz, hostile_text, injection_text, short_text, unsafe_markup
@@ -318,7 +319,8 @@ def test_handoff_replies_and_notes_are_sent_as_typed_and_shown_escaped(app, clie
     assert response.status_code == 302
     accepted = bool(message.strip()) and len(message) <= 2000
     assert _snapshot(app)["handoff_messages"] == before + accepted
-    assert rasa.sent(worker) == ([message.strip()] if accepted and kind == "reply" else [])
+    told = [claim_notice("李干事")]  # when the staff member claimed it
+    assert rasa.sent(worker) == told + ([message.strip()] if accepted and kind == "reply" else [])
     page = _html(staff.get(f"/console/handoffs/{handoff.id}"))
     assert not unsafe_markup(page)
     if accepted:

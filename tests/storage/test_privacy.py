@@ -61,6 +61,29 @@ def test_forget_erases_the_workers_personal_data_and_keeps_the_unions_record(db:
         assert session.scalars(select(ChannelUser).where(ChannelUser.sender_id == "worker-b")).all()
 
 
+def rated_with_comment(db: Database, sender: str) -> int:
+    handoffs = HandoffService(db)
+    handoff = handoffs.open(HandoffRequest(sender, "socketio", "requested"))
+    AccountService(db).add(f"li-{sender}", "李干事")
+    handoffs.claim(handoff.id, f"li-{sender}")
+    handoffs.resolve(handoff.id, f"li-{sender}")
+    handoffs.rate(sender, 1)
+    handoffs.comment_rating(sender, f"{sender}：李干事电话13812345678一直打不通")
+    return handoff.id
+
+
+def test_the_workers_comment_on_a_rating_is_erased_with_their_data_and_after_retention(db: Database):
+    erased, kept = rated_with_comment(db, "worker-a"), rated_with_comment(db, "worker-b")
+    PrivacyService(db).forget("worker-a")
+    handoffs = HandoffService(db)
+    assert (handoffs.get(erased).rating, handoffs.get(erased).rating_comment) == (1, None)  # the figure stays
+    assert handoffs.get(kept).rating_comment.startswith("worker-b")
+    PrivacyService(db).purge(utcnow() - timedelta(days=1))  # not old enough yet
+    assert handoffs.get(kept).rating_comment is not None
+    PrivacyService(db).purge(utcnow() + timedelta(days=1))
+    assert (handoffs.get(kept).rating, handoffs.get(kept).rating_comment) == (1, None)
+
+
 def test_forget_for_a_worker_with_no_data_changes_nothing_but_the_audit_log(db: Database):
     erased = PrivacyService(db).forget("nobody")
     assert (erased.complaints, erased.handoffs, erased.unrecognised, erased.profiles) == (0, 0, 0, 0)

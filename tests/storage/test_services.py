@@ -167,6 +167,26 @@ def staffed(db: Database) -> None:
     accounts.add("wang", "王干事", "staff", "区工会")
 
 
+def test_a_poor_rating_keeps_what_the_worker_wrote_once(db):
+    staffed(db)
+    service = HandoffService(db)
+    for sender, rating in (("poor", 2), ("good", 4)):
+        handoff = service.open(HandoffRequest(sender, "socketio", "requested"))
+        service.claim(handoff.id, "li")
+        service.resolve(handoff.id, "li")
+        assert service.comment_rating(sender, "没人理我") is None  # not rated yet
+        service.rate(sender, rating)
+    stored = service.comment_rating("poor", "等了一个小时才有人回")
+    assert stored is not None and service.get(stored.id).rating_comment == "等了一个小时才有人回"
+    assert service.comment_rating("poor", "再补充一句") is None  # once
+    assert service.get(stored.id).rating_comment == "等了一个小时才有人回"
+    assert service.comment_rating("good", "挺好") is None  # asked only after a rating of 1–2
+    assert service.comment_rating("nobody", "…") is None
+    with db.transaction() as session:
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(stored.id)))
+        assert "handoff.rating_commented" in list(actions)
+
+
 def test_handoff_queue_puts_crisis_first_then_the_oldest(db):
     staffed(db)
     clock = iter([JUNE, JUNE + timedelta(minutes=1), JUNE + timedelta(minutes=2)])

@@ -22,7 +22,7 @@ from bot.storage.conversations import Conversations
 from bot.storage.db import Database
 from bot.storage.errors import InvalidTransition
 from bot.storage.models import AuditEntry
-from bot.storage.models_teaching import FaqEntry, PublishJob
+from bot.storage.models_teaching import FaqEntry, PublishJob, UnrecognisedMessage
 from bot.storage.services import ComplaintService, HandoffRequest, HandoffService
 from bot.storage.teaching import (ApprovalPending, MessageNotFound, NotPermitted, OwnChange, TeachingService,
                                   pending_approval)
@@ -282,6 +282,15 @@ def test_staff_correct_a_suggestion_and_the_audit_shows_both(db):
     with db.transaction() as session:
         (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "inbox.labelled")).all()
         assert entry.detail == {"intent": "wage_arrears", "suggested": "work_injury"}
+
+
+def test_a_row_stored_before_masking_becomes_a_masked_training_example(db):
+    teaching = TeachingService(db)
+    teaching.import_messages([Said("w-old", "老板欠钱不给")])
+    with db.transaction() as session:  # as rows were stored before the inbox masked numbers
+        session.scalars(select(UnrecognisedMessage)).one().text = "老板欠钱不给，我电话13812345678"
+    example = teaching.label(teaching.inbox()[0].id, "wage_arrears", "li")
+    assert "13812345678" not in example.text and example.text.startswith("老板欠钱不给，我电话")
 
 
 def test_migration_0008_keeps_the_inbox_on_the_way_down_and_up(database_url, db):
