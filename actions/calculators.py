@@ -19,8 +19,11 @@ from rasa_sdk.types import DomainDict
 from actions import services
 from actions.clarify import offer_also_mentioned
 from bot.calculate.answer import answer_text
-from bot.calculate.dialogue import fresh_values, guess_kind, minimum_wage_reply
+from bot.calculate.dialogue import (
+    fresh_values, grade_months_reply, guess_kind, minimum_wage_reply, service_months_reply, start_reply,
+)
 from bot.calculate.fill import bare_answer, fill
+from bot.calculate.injury import injury_entities
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot, missing_slots
 from bot.followups import last_topic
 from bot.knowledge.regions import Region
@@ -37,11 +40,22 @@ MAX_RETRIES = 2
 PASS_THROUGH = {"stop", "goodbye", "request_human", "urgent_help", "file_complaint", "forget_me",
                 "ask_next_steps", "ask_what_if"}
 SWITCH_CONFIDENCE = 0.6
+# "九级的话能拿多少" while the wage is asked: what the grade is worth, then the wage asked again.
+AMOUNT_ASKED = {"ask_amount", "work_injury"}
 CALCULATE_INTENT = "calculate"
 
 
 def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def message_entities(tracker: Tracker, requested: str | None = None) -> list[dict[str, Any]]:
+    """The latest message's entities: the extractor's, and the work-injury grade, death and wage
+    words in its text (a bare "九级" is a grade while a work-injury calculation is under way)."""
+    entities = list(tracker.latest_message.get("entities") or [])
+    calculating = tracker.get_slot(Slot.KIND) == Kind.WORK_INJURY.value
+    return entities + injury_entities(tracker.latest_message.get("text") or "", entities, requested,
+                                      calculating=calculating)
 
 
 def _values(tracker: Tracker) -> dict[str, Any]:
@@ -72,8 +86,10 @@ def utter_after_rule(dispatcher: CollectingDispatcher, tracker: Tracker, domain:
         dispatcher.utter_message(response=response)
         return
     # one newline: channels split a text into separate messages at blank lines
-    dispatcher.utter_message(text=f"{rule['text']}\n{extra['text']}", buttons=extra.get("buttons") or [],
-                             json_message=topic_tag(topic))
+    # the rule's own tag (a sub-answer's names it) and buttons (the overview's sub-answers) first
+    dispatcher.utter_message(text=f"{rule['text']}\n{extra['text']}",
+                             buttons=[*(rule.get("buttons") or []), *(extra.get("buttons") or [])],
+                             json_message=rule.get("custom") or topic_tag(topic))
 
 
 class ActionCalculate(Action):
@@ -103,7 +119,7 @@ class ActionCalculate(Action):
             dispatcher.utter_message(**minimum_wage_reply(_region(tracker, values)),
                                      json_message=topic_tag("minimum_wage"))
             return []
-        entities = tracker.latest_message.get("entities") or []
+        entities = message_entities(tracker)
         kind = Kind.for_topic(intent)
         if kind is None and intent in services.topic_titles():  # left the form for another topic
             dispatcher.utter_message(response=f"utter_{intent}_answer")
@@ -147,10 +163,11 @@ class ActionCalculate(Action):
                           rule_first: str | None = None) -> list[EventType]:
         values[Slot.KIND] = kind.value
         if missing_slots(kind, values):
-            if rule_first and domain is not None:  # a question with some numbers: the rule, then ask
-                utter_after_rule(dispatcher, tracker, domain, rule_first, f"utter_calc_start_{kind.value}")
-            else:
-                dispatcher.utter_message(response=f"utter_calc_start_{kind.value}", json_message=topic_tag(kind.topic))
+            start = start_reply(kind, values)
+            if rule_first and domain is not None and start["response"] == f"utter_calc_start_{kind.value}":
+                utter_after_rule(dispatcher, tracker, domain, rule_first, start["response"])  # the rule, then ask
+            else:  # or what the numbers said are worth already ("十级伤残" -> 7 months' wage)
+                dispatcher.utter_message(**start, json_message=topic_tag(kind.topic))
             offer_also_mentioned(dispatcher, tracker)  # the form runs next, before the rule would offer it
             return [*_set(values), SlotSet(RETRIES, 0), FollowupAction(FORM)]
         try:
@@ -201,10 +218,10 @@ class ValidateCalcForm(FormValidationAction):
         if not kind_value:
             return [SlotSet("requested_slot", None)]
         kind = Kind(kind_value)
-        entities = tracker.latest_message.get("entities") or []
         requested = tracker.get_slot("requested_slot")
         today = china_today()
-        entities = entities or bare_answer(requested, tracker.latest_message.get("text") or "", today)
+        entities = message_entities(tracker, requested) or bare_answer(
+            requested, tracker.latest_message.get("text") or "", today)
         updates = fill(kind, entities, requested=requested, current=_values(tracker), today=today)
         if requested is None:
             return _set(updates)  # the form is starting: nothing was asked yet, so nothing went unanswered
@@ -212,6 +229,15 @@ class ValidateCalcForm(FormValidationAction):
             # "一年能休几天年假" while the wage is asked: a question to answer (action_calculate
             # then answers it, or starts again), not a correction or an answer it cannot read
             return [SlotSet(Slot.KIND, None), SlotSet("requested_slot", None)]
+        hint = grade_months_reply(kind, {**_values(tracker), **updates})
+        if hint and requested not in updates and (Slot.INJURY in updates or latest_intent(tracker) in AMOUNT_ASKED):
+            dispatcher.utter_message(**hint, json_message=topic_tag(kind.topic))  # "九级能拿多少？"
+            # a slot event keeps the form (an answer that fills nothing makes Rasa reject it)
+            return _set({Slot.INJURY: tracker.get_slot(Slot.INJURY), **updates})
+        months = service_months_reply(kind, {**_values(tracker), **updates})
+        if months and requested not in updates and Slot.MONTHS_SERVICE in updates:
+            dispatcher.utter_message(**months, json_message=topic_tag(kind.topic))  # "要是干了两年半呢"
+            return _set(updates)
         if updates:
             return _set(updates)
         return self._nothing_extracted(dispatcher, tracker, kind)

@@ -13,11 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.calculators import ActionCalculate, latest_intent
+from actions.calculators import ActionCalculate, latest_intent, message_entities
 from actions.clarify import ActionClarify
 from bot.calculate.dialogue import fresh_values, minimum_wage_reply
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot
-from bot.followups import AMOUNT_KINDS, INJURY_TOPICS, followup_intent, last_topic
+from bot.followups import AMOUNT_KINDS, FOLLOWUP_INTENTS, INJURY_TOPICS, followup_intent, last_topic, load_cues
 from bot.knowledge.topics import topic_tag
 
 # Entities that carry a calculation's numbers: "那要是干了两年呢" redoes the last calculation.
@@ -44,8 +44,10 @@ class ActionFollowup(Action):
     async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                       topic: str) -> list[EventType]:
         intent = followup_intent(tracker.latest_message) or latest_intent(tracker)
+        if intent not in FOLLOWUP_INTENTS and load_cues().asks_next_steps(tracker.latest_message.get("text") or ""):
+            intent = "ask_next_steps"  # "那现在咋整" that the model could not place
         kind = Kind.for_topic(topic)
-        if kind and (kind in AMOUNT_KINDS and intent == "ask_amount" or _names_numbers(tracker)):
+        if kind and (kind in AMOUNT_KINDS and intent == "ask_amount" or _names_numbers(tracker, kind)):
             return await _calculate(dispatcher, tracker, domain, kind)
         tag = topic_tag(topic)
         if intent == "ask_amount" and topic in INJURY_TOPICS:
@@ -70,8 +72,10 @@ def _named_region(tracker: Tracker) -> str | None:
                  if e.get("entity") == "region"), None)
 
 
-def _names_numbers(tracker: Tracker) -> bool:
-    return any(e.get("entity") in NUMBER_ENTITIES for e in tracker.latest_message.get("entities") or [])
+def _names_numbers(tracker: Tracker, kind: Kind) -> bool:
+    """Numbers for ``kind``'s calculation; a disability grade or a death only for the work-injury one."""
+    names = NUMBER_ENTITIES | ({"injury"} if kind is Kind.WORK_INJURY else set())
+    return any(e.get("entity") in names for e in message_entities(tracker))
 
 
 async def _calculate(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,

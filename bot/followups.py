@@ -45,7 +45,7 @@ def continues_topic(parse: Mapping[str, Any], topic: str | None, cues: Cues) -> 
     if topic is None:
         return False
     text = (parse.get("text") or "").strip()
-    if cues.elliptical(text) or followup_intent(parse):
+    if cues.elliptical(text) or cues.asks_next_steps(text) or followup_intent(parse):
         return True
     if len(text) > SHORT_FOLLOWUP_CHARS:
         return False
@@ -69,14 +69,23 @@ def last_topic(events: Iterable[Mapping[str, Any]]) -> str | None:
 class Cues:
     max_chars: int
     words: tuple[str, ...]
+    next_steps: tuple[str, ...] = ()
 
     def elliptical(self, text: str) -> bool:
         """A short message that reads as "and what about …" ("那这种情况呢")."""
+        return self._short_with(text, self.words)
+
+    def asks_next_steps(self, text: str) -> bool:
+        """A short message that asks how to go on ("那现在咋整", "第一步找谁")."""
+        return self._short_with(text, self.next_steps)
+
+    def _short_with(self, text: str, words: tuple[str, ...]) -> bool:
         text = text.strip()
-        return 0 < len(text) <= self.max_chars and any(w in text for w in self.words)
+        return 0 < len(text) <= self.max_chars and any(w in text for w in words)
 
 
 @lru_cache(maxsize=1)
 def load_cues(path: Path = CUES_PATH) -> Cues:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return Cues(max_chars=int(raw["max_chars"]), words=tuple(str(w) for w in raw["cues"]))
+    return Cues(max_chars=int(raw["max_chars"]), words=tuple(str(w) for w in raw["cues"]),
+                next_steps=tuple(str(w) for w in raw.get("next_step_cues") or ()))

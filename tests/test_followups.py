@@ -29,6 +29,14 @@ def test_short_elliptical_messages_follow_up_long_or_plain_ones_do_not():
     assert not Cues(max_chars=20, words=("呢",)).elliptical("   ")
 
 
+def test_short_questions_on_how_to_go_on_ask_for_the_next_steps():
+    cues = load_cues()
+    assert cues.asks_next_steps("那现在咋整")
+    assert cues.asks_next_steps("第一步应该找谁啊")
+    assert not cues.asks_next_steps("谢谢你")
+    assert not cues.asks_next_steps("公司一直拖着不给钱，我也不知道该找谁，" * 3)
+
+
 def parse(text: str, *ranked: str, entities: tuple[str, ...] = ()) -> dict:
     ranking = [{"name": "nlu_fallback", "confidence": 0.2}] + [
         {"name": name, "confidence": 0.15 / (i + 1)} for i, name in enumerate(ranked)]
@@ -45,6 +53,9 @@ def test_an_unsure_message_after_an_answer_is_a_follow_up_when_it_reads_as_one()
     # a place after the minimum-wage answer; a short message with the answered topic ranked close
     assert continues_topic(parse("上海的", "greet", "inform", entities=("region",)), "minimum_wage", cues)
     assert continues_topic(parse("单位不让休咋整", "female_protection", "annual_leave"), "annual_leave", cues)
+    # how to go on, with the answered topic nowhere near the top of the model's ranking
+    assert continues_topic(parse("钱一直拖着不给，现在咋整", "female_protection", "working_hours", "resignation"),
+                           "overtime_pay", cues)
     # nothing answered yet, or a long message about something else: asked back as before
     assert not continues_topic(parse("单位不让休咋整", "annual_leave"), None, cues)
     assert not continues_topic(parse("我在一家物流公司干了三年，上个月被调岗到外地，工资也降了一半，公司说不去就算自动离职",

@@ -1,7 +1,8 @@
 """From the slots a conversation collected to the worker's own result, with the working.
 
 Calls the calculators of :mod:`bot.knowledge.calc` and adds what the worker's region
-changes (the maternity-leave extension), from ``data/knowledge/regions.yml``.
+changes (the maternity-leave extension), from ``data/knowledge/regions.yml``, and the dated
+national figure a death at work is paid from (``data/knowledge/national_figures.yml``).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.calculate.fill import parse_date
 from bot.calculate.kinds import Kind, Slot
 from bot.knowledge import calc
 from bot.knowledge.calc import Calculation
+from bot.knowledge.national import urban_income
 from bot.knowledge.regions import Region
 
 Values = Mapping[str, Any]
@@ -73,6 +75,15 @@ def _arbitration(values: Values, today: date, region: Region | None) -> Calculat
     return calc.arbitration_deadline(known, today=today, month_only=said.count("-") < 2)
 
 
+def _work_injury(values: Values, today: date, region: Region | None) -> Calculation:
+    injury = values[Slot.INJURY]
+    if not injury.get("death"):
+        return calc.work_injury_disability(injury.get("grade"), values[Slot.MONTHLY_WAGE])
+    year = int(injury.get("year") or today.year)
+    income = urban_income(year - 1)  # 第39条: the year before the death
+    return calc.work_injury_death(year, income.yuan if income else None, monthly_wage=values.get(Slot.MONTHLY_WAGE))
+
+
 CALCULATORS: dict[Kind, Callable[[Values, date, Region | None], Calculation]] = {
     Kind.ANNUAL_LEAVE: _annual_leave,
     Kind.ECONOMIC_COMPENSATION: _compensation,
@@ -82,6 +93,7 @@ CALCULATORS: dict[Kind, Callable[[Values, date, Region | None], Calculation]] = 
     Kind.DOUBLE_WAGES: _double_wages,
     Kind.MAX_PROBATION: _probation,
     Kind.ARBITRATION_DEADLINE: _arbitration,
+    Kind.WORK_INJURY: _work_injury,
 }
 
 

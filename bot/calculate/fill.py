@@ -32,6 +32,7 @@ ROLE_FOR_KIND: dict[Kind, dict[str, str]] = {
     Kind.DOUBLE_WAGES: {"employer": Slot.MONTHS_NO_CONTRACT, "no_contract": Slot.MONTHS_NO_CONTRACT},
 }
 MAX_CUE_GAP = 12  # characters between a cue word and its duration
+MAX_WAGE_GAP = 6  # characters between a wage word and the money after it ("工资大概五千")
 MAX_BARE_ANSWER = 8  # characters: "8000", "三", "6个" — a short answer, not a sentence
 
 
@@ -100,6 +101,22 @@ def fill_durations(kind: Kind, entities: list[Entity], requested: str | None,
     return updates
 
 
+def _wage(kind: Kind, entities: list[Entity], requested: str | None) -> Any:
+    """The first money said, as the monthly wage; for a work injury only next to a wage word
+    ("月工资6000", "6000一个月"), said on its own, or as the answer to the wage question."""
+    money = _of(entities, "money")
+    if not money or Slot.MONTHLY_WAGE not in kind.slots:
+        return None
+    if kind is not Kind.WORK_INJURY or requested == Slot.MONTHLY_WAGE:
+        return money[0]["value"]
+    cues = _of(entities, "wage_cue")
+    named = [m for m in money for c in cues
+             if (c["value"] == "before" and 0 <= m["start"] - c["end"] <= MAX_WAGE_GAP)
+             or (c["value"] == "after" and 0 <= c["start"] - m["end"] <= 1)
+             or (c["value"] == "bare" and c["start"] == m["start"])]
+    return named[0]["value"] if named else None
+
+
 def fill_hours(entities: list[Entity], current: Mapping[str, Any]) -> dict[str, Any]:
     """Overtime hours by day type; hours with no day type wait for the worker to say which."""
     hours = _of(entities, "hours")
@@ -137,6 +154,22 @@ def fill_birth(entities: list[Entity], current: Mapping[str, Any]) -> dict[str, 
     return {Slot.BIRTH: birth}
 
 
+def fill_injury(entities: list[Entity], current: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """The grade or the death (``injury`` entities of bot.calculate.injury); a death's year from a date
+    said with it or after it ("是2025年的事"), else None (the calculation then takes this year)."""
+    injuries = _of(entities, "injury")
+    injury = dict(injuries[-1]["value"]) if injuries else dict(current.get(Slot.INJURY) or {})
+    if not injury.get("death"):
+        return {Slot.INJURY: injury} if injuries else {}
+    said = [parse_date(str(e["value"])) for e in _of(entities, "date")]
+    years = [d.year for d in said if d is not None and d <= today]
+    if years:
+        injury["year"] = years[-1]
+    elif not injuries:
+        return {}
+    return {Slot.INJURY: injury}
+
+
 def fill_dates(kind: Kind, entities: list[Entity], today: date) -> dict[str, Any]:
     dates = _of(entities, "date")
     if not dates:
@@ -160,11 +193,13 @@ def fill(kind: Kind, entities: list[Entity], *, requested: str | None, current: 
     updates: dict[str, Any] = {}
     updates.update(fill_dates(kind, entities, today))
     updates.update(fill_durations(kind, entities, requested, current))
-    money = _of(entities, "money")
-    if money and Slot.MONTHLY_WAGE in kind.slots:
-        updates[Slot.MONTHLY_WAGE] = money[0]["value"]
+    wage = _wage(kind, entities, requested)
+    if wage is not None:
+        updates[Slot.MONTHLY_WAGE] = wage
     if kind is Kind.OVERTIME_PAY:
         updates.update(fill_hours(entities, current))
+    if kind is Kind.WORK_INJURY:
+        updates.update(fill_injury(entities, current, today))
     if kind is Kind.MATERNITY_LEAVE:
         updates.update(fill_birth(entities, current))
         regions = _of(entities, "region")

@@ -22,6 +22,7 @@ class Slot:
     BIRTH = "calc_birth"
     KNOWN_ON = "calc_known_on"
     JOINED_ON = "calc_joined_on"
+    INJURY = "calc_injury"
     REGION = "region"
     REGION_SKIPPED = "calc_region_skipped"
 
@@ -35,6 +36,7 @@ class Kind(Enum):
     DOUBLE_WAGES = "double_wages"
     MAX_PROBATION = "max_probation"
     ARBITRATION_DEADLINE = "arbitration_deadline"
+    WORK_INJURY = "work_injury"
 
     @property
     def topic(self) -> str:
@@ -59,6 +61,7 @@ TOPICS: dict[Kind, str] = {
     Kind.DOUBLE_WAGES: "labour_contract",
     Kind.MAX_PROBATION: "probation",
     Kind.ARBITRATION_DEADLINE: "arbitration",
+    Kind.WORK_INJURY: "work_injury",
 }
 SLOTS: dict[Kind, tuple[str, ...]] = {
     Kind.ANNUAL_LEAVE: (Slot.MONTHS_TOTAL, Slot.JOINED_ON, Slot.MONTHLY_WAGE),
@@ -69,6 +72,7 @@ SLOTS: dict[Kind, tuple[str, ...]] = {
     Kind.DOUBLE_WAGES: (Slot.MONTHS_NO_CONTRACT, Slot.MONTHLY_WAGE),
     Kind.MAX_PROBATION: (Slot.CONTRACT_MONTHS,),
     Kind.ARBITRATION_DEADLINE: (Slot.KNOWN_ON,),
+    Kind.WORK_INJURY: (Slot.INJURY, Slot.MONTHLY_WAGE),
 }
 # The slots a duration can fill, in the order they are asked.
 DURATION_SLOTS: dict[Kind, tuple[str, ...]] = {
@@ -93,6 +97,8 @@ def required_slots(kind: Kind, values: Mapping[str, Any]) -> list[str]:
         if birth.get("miscarriage"):
             return [Slot.BIRTH, Slot.PREGNANCY_MONTHS]
         return [Slot.BIRTH] + ([] if values.get(Slot.REGION_SKIPPED) else [Slot.REGION])
+    if kind is Kind.WORK_INJURY:  # a death needs no wage (it only adds the dependants' amounts)
+        return [Slot.INJURY] + ([] if (values.get(Slot.INJURY) or {}).get("death") else [Slot.MONTHLY_WAGE])
     optional = {Slot.JOINED_ON, Slot.CAUSE}
     if kind is Kind.ANNUAL_LEAVE:
         optional.add(Slot.MONTHLY_WAGE)

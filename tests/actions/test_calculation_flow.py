@@ -44,7 +44,8 @@ def test_the_bot_asks_only_for_what_is_missing(servers: Stack):
 def test_a_correction_during_the_form_and_after_the_result(servers: Stack):
     sender = new_worker()
     assert "月工资" in said(servers, sender, "干了两年被公司辞退了，补偿怎么算")
-    assert "月工资" in said(servers, sender, "不对，我记错了，是五年")   # corrected, still needs the wage
+    corrected = said(servers, sender, "不对，我记错了，是五年")   # corrected, still needs the wage
+    assert "月工资" in corrected and "按工作5年算，经济补偿是5个月工资" in corrected
     result = said(servers, sender, "8000")
     assert "5个月" in result and "40000" in result
     corrected = said(servers, sender, "说错了，月薪是九千")
@@ -81,13 +82,13 @@ def test_the_same_topic_asked_again_mid_form_gets_the_rule_not_a_complaint_it_wa
     sender = new_worker()
     assert "累计多少年" in said(servers, sender, "今年刚换的新单位，5月份入职的，年假怎么算")
     again = said(servers, sender, "一年能休几天年假")
-    assert "【带薪年休假】" in again and "没看懂" not in again
+    assert "【带薪年休假" in again and "没看懂" not in again
 
 
 def test_without_numbers_the_rule_and_an_offer_then_the_form_can_be_left(servers: Stack):
     sender = new_worker()
     rule = said(servers, sender, "试用期最长能约定多久")
-    assert "【试用期】" in rule and "想算算你自己的情况吗" in rule
+    assert "【试用期" in rule and "想算算你自己的情况吗" in rule
     assert "合同期限" in said(servers, sender, '/calculate{"calc_kind": "max_probation"}')
     assert "不算了" in said(servers, sender, "算了")
     assert "合同期限" not in said(servers, sender, "谢谢")            # the form is gone
@@ -147,16 +148,21 @@ def tags(messages: list[dict]) -> list[dict]:
     return [m["custom"] for m in messages if m.get("custom")]
 
 
+def topics(messages: list[dict]) -> list[str]:
+    """The topics the messages are tagged with (a sub-answer's tag names its sub-answer too)."""
+    return [t["topic"] for t in tags(messages) if "topic" in t]
+
+
 def test_every_answer_carries_its_topic_tag_for_integrations(servers: Stack):
     # a plain rule answer, a rule with a calculation offer, a calculation result, a region's figure
-    assert {"topic": "social_insurance"} in tags(servers.answer(new_worker(), "公司一直不给我交社保怎么办"))
-    assert {"topic": "overtime_pay"} in tags(servers.answer(new_worker(), "加班费怎么算"))
+    assert "social_insurance" in topics(servers.answer(new_worker(), "公司一直不给我交社保怎么办"))
+    assert "overtime_pay" in topics(servers.answer(new_worker(), "加班费怎么算"))
     result = servers.answer(new_worker(), "我在这家厂干了三年半，月薪六千，上个月被辞退了，能拿多少补偿")
-    assert {"topic": "dismissal_compensation"} in tags(result)
+    assert "dismissal_compensation" in topics(result)
     assert not any("topic" in (m.get("text") or "") for m in result)  # the tag is never shown as text
     sender = new_worker()
     servers.answer(sender, "我在广东")
-    assert tags(servers.answer(sender, "最低工资是多少")).count({"topic": "minimum_wage"}) >= 1
+    assert topics(servers.answer(sender, "最低工资是多少")).count("minimum_wage") >= 1
     assert tags(servers.answer(new_worker(), "你好")) == []            # not an answer: no tag
 
 
@@ -169,4 +175,4 @@ def test_two_problems_in_one_message_answer_one_and_offer_the_other(servers: Sta
     [(title, payload)] = [(b["title"], b["payload"]) for b in offer["buttons"]]
     other = ({"labour_contract", "social_insurance"} - {answered}).pop()
     assert payload == f"/{other}"
-    assert {"topic": other} in tags(servers.answer(sender, payload))   # one click answers it
+    assert other in topics(servers.answer(sender, payload))   # one click answers it

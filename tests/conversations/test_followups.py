@@ -19,10 +19,10 @@ from tests.conftest import ROOT, Stack
 
 pytestmark = pytest.mark.slow
 
-# Issue 17 asks for 90 %; measured 83.3 % (70/84) on followups_heldout.yml: the misses are mostly a
-# new duration given while the calculation asks for the wage (the form asks again, untagged). This
-# floor guards what works; raise it as the follow-ups improve.
-REQUIRED_SHARE = 0.80
+# Issue 17 asks for 90 %; measured 94.0 % (79/84) on followups_heldout.yml on 6 Dec (83.3 % before
+# a new duration inside the compensation form was answered with its months of wage, and short "how do
+# I go on" messages after an answer got that topic's next steps).
+REQUIRED_SHARE = 0.90
 
 
 def followup_files() -> list[Path]:
@@ -68,5 +68,5 @@ def test_followup_conversations_stay_on_the_topic(servers: Stack):
                 tags = [(m.get("custom") or {}).get("topic") for m in replies if m.get("custom")]
                 wrong.append(f"{conversation['name']} #{n + 1}: expected {turn['topic']}, tagged {tags}")
     share = right / total
-    print(f"follow-up turns right: {right}/{total} ({share:.1%})")
+    print(f"follow-up turns right: {right}/{total} ({share:.1%})", *wrong, sep="\n")
     assert share >= REQUIRED_SHARE, f"{right}/{total} turns right:\n" + "\n".join(wrong)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.knowledge.calc import (
     Calculation, Step, TemplateError, annual_leave, arbitration_deadline, double_wages,
     economic_compensation, load_templates, maternity_leave, max_probation, medical_period,
-    overtime_pay, render,
+    overtime_pay, render, work_injury_death, work_injury_disability,
 )
 from bot.knowledge.calc.base import DEFAULT_TEMPLATES, shown
 from bot.knowledge.topics import format_citation
@@ -53,6 +53,9 @@ def _grid() -> list[Calculation]:
     for known_on in (date(2024, 6, 15), date(2024, 6, 14), date(2024, 6, 16), date(2025, 1, 1),
                      date(2020, 2, 29)):
         calcs.append(arbitration_deadline(known_on, today=TODAY, month_only=known_on.day == 1))
+    calcs += [work_injury_disability(grade, 6000) for grade in (None, *range(1, 11))]
+    calcs += [work_injury_death(2025, income, monthly_wage=wage)
+              for income in (None, 54188) for wage in (None, 7000)]
     return calcs
 
 
@@ -71,6 +74,10 @@ def _headline(calc: Calculation) -> str:
     if calc.kind == "arbitration_deadline":
         d = r["deadline"]
         return f"{d.year}年{d.month}月{d.day}日"
+    if calc.kind == "work_injury":
+        return f"{shown(r['lump_sum'] if r['grade'] else r['lump_sum_high'])}元"
+    if calc.kind == "work_injury_death":
+        return f"{shown(r['lump_sum'])}元" if r["lump_sum"] else "20倍"
     if calc.kind in ("medical_period", "max_probation"):
         return f"{r['months']}个月"
     return f"{r['days']}天"

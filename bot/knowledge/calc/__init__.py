@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.knowledge.calc.base import Calculation, Step, TemplateError, load_templates, render
 from bot.knowledge.calc.contract import arbitration_deadline, max_probation
+from bot.knowledge.calc.injury import work_injury_death, work_injury_disability
 from bot.knowledge.calc.leave import annual_leave, maternity_leave, medical_period
 from bot.knowledge.calc.money import double_wages, economic_compensation, overtime_pay
 
@@ -24,4 +25,6 @@ __all__ = [
     "medical_period",
     "overtime_pay",
     "render",
+    "work_injury_death",
+    "work_injury_disability",
 ]

@@ -76,6 +76,11 @@ def economic_compensation(
     return Calculation("economic_compensation", result, tuple(steps), tuple(basis), tuple(notes))
 
 
+def compensation_months(service_months: Number) -> int | Decimal:
+    """N of 第47条 for a service, before any cap: what "干了两年半能拿几个月" is worth."""
+    return plain(_wage_months(check_months(service_months, "service_months"), False)[0])
+
+
 def _cap(wage: Decimal, average: Decimal) -> tuple[Decimal, bool, Step]:
     """第47条 第2款: only a wage *above* three times the local average is capped."""
     cap = yuan(average * 3)
