@@ -6,7 +6,9 @@ Usage:
   python bench/nlu_accuracy.py --config C.yml    # train a model with another config first
 
 Prints topic accuracy, the first-ranked topic before the fallback (and whether the right one is
-in the top three: what the ask-back can offer), out-of-scope rejection and the most frequent confusions.
+in the top three: what the ask-back can offer), out-of-scope rejection and the most frequent confusions;
+then the sub-answers on tests/nlu/subs_test.yml (blind sub-questions, each with its topic and
+sub-answer): the right topic and sub-answer, and the right sub-answer when the topic is right.
 The real questions are measured only: they are never used for training.
 """
 from __future__ import annotations
@@ -88,6 +90,39 @@ def score(pairs: list[tuple[str, str]], parses: list[dict]) -> dict:
     }
 
 
+SUBS_TEST = ROOT / "tests" / "nlu" / "subs_test.yml"
+
+
+def load_sub_questions(path: Path = SUBS_TEST) -> list[tuple[str, str, str]]:
+    """(text, topic, sub-answer id) of the blind sub-question set."""
+    import yaml
+
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    return [(str(r["text"]), str(r["topic"]), str(r["sub"])) for r in rows]
+
+
+def chosen_sub(parse: dict) -> str:
+    """The sub-answer a parse gets: its ``sub`` entity, else the topic's overview."""
+    return next((str(e.get("value")) for e in parse.get("entities") or [] if e.get("entity") == "sub"), "overview")
+
+
+def score_subs(rows: list[tuple[str, str, str]], parses: list[dict]) -> dict:
+    both = topic_right = sub_when_topic = 0
+    misses: Counter[str] = Counter()
+    for (_, topic, sub), parse in zip(rows, parses):
+        if topic_of(parse) != topic:
+            continue
+        topic_right += 1
+        if chosen_sub(parse) == sub:
+            both += 1
+            sub_when_topic += 1
+        else:
+            misses[f"{topic}/{sub} -> {chosen_sub(parse)}"] += 1
+    return {"n": len(rows), "topic_and_sub": _ratio(both, len(rows)), "topic": _ratio(topic_right, len(rows)),
+            "sub_when_topic_right": _ratio(sub_when_topic, topic_right),
+            "top_misses": [f"{m}: {n}" for m, n in misses.most_common(12)]}
+
+
 def _ratio(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
 
@@ -133,6 +168,17 @@ def main() -> None:
         figures[name]["mean_parse_ms"] = round(per_parse * 1000, 1)
         report(name, figures[name])
         print(f"mean parse time       {per_parse * 1000:.1f} ms")
+    if SUBS_TEST.exists():
+        rows = load_sub_questions()
+        parses, _ = parse_all(model, [t for t, _, _ in rows])
+        subs = figures["sub-answers tests/nlu/subs_test.yml"] = score_subs(rows, parses)
+        pct = lambda v: "n/a" if v is None else f"{v * 100:.1f} %"  # noqa: E731
+        print(f"\n== sub-answers tests/nlu/subs_test.yml (n={subs['n']})")
+        print(f"right topic and sub-answer  {pct(subs['topic_and_sub'])}")
+        print(f"right topic                 {pct(subs['topic'])}")
+        print(f"right sub-answer when the topic is right  {pct(subs['sub_when_topic_right'])}")
+        for line in subs["top_misses"]:
+            print(f"  {line}")
     if args.json:
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
 

@@ -5,11 +5,14 @@ has not changed and training is skipped (``make run``/``make test`` call this).
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from bot.config import Settings
 from bot.knowledge.generate import write_training_data
@@ -40,23 +43,39 @@ def model_path(settings: Settings) -> Path:
 
 
 def ensure_model(settings: Settings, force: bool = False) -> Path:
-    """Return a model trained on the current data, training one first if needed."""
-    write_training_data()
-    target = model_path(settings)
-    if target.exists() and not force:
-        logger.info("model up to date: %s", target.name)
+    """Return a model trained on the current data, training one first if needed.
+
+    One training at a time per models folder: a second caller (``make run`` beside ``make test``,
+    two test processes) waits for the first and then finds its model, instead of training the same
+    file at the same time (a half-written tarball) or pruning the model the other one just loaded.
+    """
+    with _training_lock(settings.models_dir):
+        write_training_data()
+        target = model_path(settings)
+        if target.exists() and not force:
+            logger.info("model up to date: %s", target.name)
+            return target
+        logger.info("training %s", target.name)
+        command = [
+            sys.executable, "-m", "rasa", "train",
+            "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+            "--out", str(settings.models_dir),
+            "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+        ]
+        subprocess.run(command, cwd=settings.project_root, check=True)
+        _prune_old_models(settings.models_dir, keep=target)
         return target
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
-    logger.info("training %s", target.name)
-    command = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-        "--out", str(settings.models_dir),
-        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
-    ]
-    subprocess.run(command, cwd=settings.project_root, check=True)
-    _prune_old_models(settings.models_dir, keep=target)
-    return target
+
+
+@contextmanager
+def _training_lock(models_dir: Path) -> Iterator[None]:
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with open(models_dir / ".training.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _prune_old_models(models_dir: Path, keep: Path) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -30,6 +29,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from bot.nlu.model_files import load_joblib, save_joblib
 
 logger = logging.getLogger(__name__)
 
@@ -96,20 +97,16 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                                          class_weight=self._config["class_weight"],
                                          random_state=self._config["random_state"])
         self._model.fit(features, [e.get(INTENT) for e in examples])
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump({"chars": self._chars, "words": self._words, "model": self._model},
-                        directory / MODEL_FILE)
+        save_joblib(self._model_storage, self._resource, MODEL_FILE,
+                    {"chars": self._chars, "words": self._words, "model": self._model})
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> TfidfIntentClassifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                parts = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
+        parts = load_joblib(model_storage, resource, MODEL_FILE)
+        if parts is None:
             logger.warning("no intent model in the trained model: every message will be a fallback")
-            parts = None
         return cls(config, model_storage, resource, parts)
 
     def process(self, messages: list[Message]) -> list[Message]:

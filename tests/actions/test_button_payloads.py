@@ -33,7 +33,8 @@ from actions.calculators import CALCULATE_INTENT, ActionCalculate
 from actions.clarify import ActionAlsoMentioned, ActionClarify, ActionOutOfScope
 from bot.calculate.kinds import Kind, Slot
 from bot.channels.wechat_menu import click_payloads
-from bot.knowledge.generate import write_training_data
+from bot.knowledge.generate import MAX_SUB_BUTTONS, write_training_data
+from bot.knowledge.subs import all_subs
 from tests.conftest import ROOT
 
 CHANNEL = "rest"
@@ -154,9 +155,12 @@ def test_every_response_button_reaches_rasa_as_its_intent(domain: Domain) -> Non
 @pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.value)
 def test_the_calculate_button_action_calculate_offers_names_its_calculation(domain: Domain, kind: Kind) -> None:
     buttons = action_calculate_buttons(domain, kind.topic)
-    assert [title for title, _ in buttons] == ["帮我算一算"]
-    payload = buttons[0][1]
-    assert_rasa_reads(payload, domain)
+    titles = [title for title, _ in buttons]
+    # after the overview's sub-answers (a new conversation: no sub-question asked yet)
+    assert titles == [s.title for s in all_subs().get(kind.topic, [])][:MAX_SUB_BUTTONS] + ["帮我算一算"]
+    for _, payload in buttons:
+        assert_rasa_reads(payload, domain)
+    payload = buttons[-1][1]
     message, _ = parsed(payload, domain)
     assert message.get("intent")["name"] == CALCULATE_INTENT
     assert [(e["entity"], e["value"]) for e in message.get("entities")] == [(Slot.KIND, kind.value)]

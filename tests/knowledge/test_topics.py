@@ -61,14 +61,17 @@ def test_generated_data_has_one_response_and_its_rules_per_topic(tmp_path: Path)
     out = write_training_data(output=tmp_path / "knowledge.yml")
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert set(data["responses"]) == {t.response_name for t in TOPICS}
-    assert data["responses"]["utter_overtime_pay_answer"][0]["text"] == render_answer(BY_ID["overtime_pay"])
-    # every answer names its topic for integrations (the channels show only the text)
-    assert all(variants[0]["custom"] == {"topic": name.removeprefix("utter_").removesuffix("_answer")}
-               for name, variants in data["responses"].items())
+    cards = {name: next(v for v in variants if not v.get("condition"))
+             for name, variants in data["responses"].items()}
+    assert cards["utter_overtime_pay_answer"]["text"] == render_answer(BY_ID["overtime_pay"])
+    # every answer names its topic for integrations (the channels show only the text); the card of
+    # a topic with sub-answers (data/knowledge/subs/) is its overview
+    assert all(card["custom"]["topic"] == name.removeprefix("utter_").removesuffix("_answer")
+               for name, card in cards.items())
     plain = {r["steps"][0]["intent"]: r["steps"][1]["action"] for r in data["rules"] if len(r["steps"]) == 2}
     # Topics that use the worker's numbers or region answer through action_calculate.
     calculated = {"annual_leave", "dismissal_compensation", "overtime_pay", "sick_leave", "maternity",
-                  "labour_contract", "probation", "arbitration", "minimum_wage"}
+                  "labour_contract", "probation", "arbitration", "minimum_wage", "work_injury"}
     answers = {t.id: "action_calculate" if t.id in calculated else t.response_name for t in TOPICS}
     assert plain == answers
     # the same answer when a second topic is named too, and then that topic is offered

@@ -1,0 +1,52 @@
+"""Sub-question answers through real Rasa and actions: the worker's specific question gets its own
+answer; a question that names only the topic gets the overview with the sub-answers as buttons."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from bot.knowledge.generate import MAX_SUB_BUTTONS
+from bot.knowledge.subs import all_subs, sub_payload
+from tests.conftest import Stack
+
+pytestmark = pytest.mark.slow
+
+
+def tags(replies: list[dict]) -> list[dict]:
+    return [m["custom"] for m in replies if m.get("custom")]
+
+
+def text(replies: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in replies)
+
+
+def worker() -> str:
+    return f"subs-{uuid.uuid4().hex}"
+
+
+@pytest.mark.parametrize("question, topic, sub, says", [
+    ("老板压根没给我们交工伤保险，我在车间被机器轧伤了手，医药费谁出", "work_injury", "uninsured", "第62条"),
+    ("早上骑电瓶车去厂里的路上被一辆货车撞了，这个能算工伤吗", "work_injury", "commute", "非本人主要责任"),
+    ("跟着包工头在工地干了半年，他卷钱跑了一分工钱没给，能找上面的公司要吗", "wage_arrears", "labour_contractor", "清偿"),
+])
+def test_a_specific_question_gets_its_own_answer(servers: Stack, question, topic, sub, says):
+    replies = servers.answer(worker(), question)
+    assert {"topic": topic, "sub": sub} in tags(replies)
+    assert says in text(replies)
+
+
+def test_the_topic_alone_gets_the_overview_and_a_button_gets_the_sub_answer(servers: Stack):
+    sender = worker()
+    overview = servers.answer(sender, "工伤保险有哪些规定")
+    assert {"topic": "work_injury", "sub": "overview"} in tags(overview)
+    buttons = [b for m in overview for b in m.get("buttons") or []]
+    expected = [(s.title, sub_payload("work_injury", s.id)) for s in all_subs()["work_injury"]][:MAX_SUB_BUTTONS]
+    assert [(b["title"], b["payload"]) for b in buttons][:len(expected)] == expected
+    commute = next(s for s in all_subs()["work_injury"] if s.id == "commute")
+    pressed = servers.answer(sender, sub_payload("work_injury", "commute"))
+    assert {"topic": "work_injury", "sub": "commute"} in tags(pressed)
+    assert commute.title in text(pressed)
+    # the next question on the topic that names no sub-question is not answered with the old one
+    again = servers.answer(sender, "工伤的规定能再说一遍吗")
+    assert {"topic": "work_injury", "sub": "overview"} in tags(again)
