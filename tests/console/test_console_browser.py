@@ -90,7 +90,11 @@ def test_staff_claims_replies_and_resolves_and_the_worker_sees_it_in_the_chat(se
     assert staff.locator("#queue script").count() == 0
     staff.locator(f"#queue tbody tr[data-id='{new_id}'] a").click()
     staff.wait_for_selector("#claim-form")
-    assert marker in staff.locator("#messages").inner_text()
+    # the transcript starts at the handoff; what the worker said before it is one click away, as text
+    assert marker not in staff.locator("#messages").inner_text()
+    staff.click("#earlier summary")
+    assert marker in staff.locator("#transcript").inner_text()
+    assert staff.locator("#transcript script").count() == 0
     staff.click("#claim-form button")
     staff.fill("#reply-text", "您好，我是工会的李干事，请问拖欠了几个月？")
     staff.click("#reply-form button")
