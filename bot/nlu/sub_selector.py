@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.knowledge.subs import OVERVIEW, SUB_ENTITY
 from bot.nlu.model_files import load_joblib, save_joblib
-from bot.nlu.tfidf_classifier import _tokens, word_ngrams
+from bot.nlu.tfidf_classifier import Probabilities, _tokens, word_ngrams
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,16 @@ class TopicSubs:
         features = hstack([self.chars.fit_transform(texts), self.words.fit_transform(tokens)]).tocsr()
         self.model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=42)
         self.model.fit(features, labels)
+        self._probabilities: Probabilities | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_probabilities": None}  # rebuilt on first use, not saved twice
 
     def rank(self, text: str, tokens: list[str]) -> list[tuple[str, float]]:
         features = hstack([self.chars.transform([text]), self.words.transform([tokens])]).tocsr()
-        row = self.model.predict_proba(features)[0]
+        if getattr(self, "_probabilities", None) is None:
+            self._probabilities = Probabilities(self.model)
+        row = self._probabilities(features)[0]
         return sorted(zip((str(c) for c in self.model.classes_), (float(p) for p in row)), key=lambda x: -x[1])
 
 

@@ -9,8 +9,8 @@ import logging
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, pool
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,10 +22,20 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a bounded wait on locks."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a bounded wait on locks.
+
+    A SQLite file keeps a pool of connections: SQLAlchemy 1.4 otherwise opens one per session, and
+    the Rasa server asks the database on every turn (is this worker waiting for a person?), so
+    opening a file and setting its pragmas was a fifth of its time under load. A connection is used
+    by one thread at a time, so it may move between threads.
+    """
     if url.startswith("sqlite"):
+        pooled = make_url(url).database not in (None, "", ":memory:")
         engine = create_engine(url, future=True, pool_pre_ping=True,
-                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                             **({"check_same_thread": False} if pooled else {})},
+                               **({"poolclass": pool.QueuePool, "pool_size": 5, "max_overflow": 5}
+                                  if pooled else {}))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=5)
