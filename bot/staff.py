@@ -66,6 +66,15 @@ class StaffDesk:
             self._send(handoff, notice.message_id, notice.text, {"notice": True})
         return handoff
 
+    def transfer(self, handoff_id: int, username: str, to_staff: str | None = None,
+                 to_unit_id: int | None = None) -> Handoff:
+        """Transfer; the worker is told to whom, so a new name or a longer wait is no surprise."""
+        handoff, notice = self.handoffs.transfer_and_tell(handoff_id, username, to_staff=to_staff,
+                                                          to_unit_id=to_unit_id, notice=transfer_notice)
+        if notice is not None:
+            self._send(handoff, notice.message_id, notice.text, {"notice": True})
+        return handoff
+
     def reply(self, handoff_id: int, username: str, text: str) -> Delivery:
         text = text.strip()
         if not text:
@@ -112,6 +121,11 @@ class StaffDesk:
 def claim_notice(staff_name: str) -> str:
     """What the worker is told when ``staff_name`` claims their conversation."""
     return replies()["handoff_claimed"].format(name=staff_name)
+
+
+def transfer_notice(name: str, to_a_person: bool) -> str:
+    """What the worker is told when their conversation goes to colleague or unit ``name``."""
+    return replies()["handoff_transferred_person" if to_a_person else "handoff_transferred_unit"].format(name=name)
 
 
 def worker_messages_since_pause(events: Sequence[dict[str, Any]]) -> list[tuple[str, float]]:

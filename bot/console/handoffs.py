@@ -224,11 +224,11 @@ def transfer(handoff_id: int):  # type: ignore[no-untyped-def]
         flash(say("transfer_invalid"), "error")
         return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
     kind, _, value = target.partition(":")
-    handoffs = services().desk.handoffs
+    desk = services().desk
     if kind == "staff":
-        handoffs.transfer(handoff_id, current_user.username, to_staff=value)
+        desk.transfer(handoff_id, current_user.username, to_staff=value)
     else:
-        handoffs.transfer(handoff_id, current_user.username, to_unit_id=int(value))
+        desk.transfer(handoff_id, current_user.username, to_unit_id=int(value))
     flash(say("transferred"), "info")
     return redirect(url_for("handoffs.queue"))
 

@@ -295,6 +295,13 @@ class HandoffService:
     def transfer(self, handoff_id: int, username: str, to_staff: str | None = None,
                  to_unit_id: int | None = None) -> Handoff:
         """Give the conversation to a colleague (claimed by them) or to a unit's queue (open)."""
+        return self.transfer_and_tell(handoff_id, username, to_staff=to_staff, to_unit_id=to_unit_id)[0]
+
+    def transfer_and_tell(self, handoff_id: int, username: str, to_staff: str | None = None,
+                          to_unit_id: int | None = None, notice: Callable[[str, bool], str] | None = None,
+                          ) -> tuple[Handoff, StaffReply | None]:
+        """Transfer; ``notice(name, to_a_person)`` (the colleague's display name or the unit's name)
+        is kept as the notice the worker is sent ("你的咨询已转给…"), returned to be sent."""
         with self.db.transaction() as session:
             handoff, staff = self._load(session, handoff_id, username)
             if handoff.status == HandoffStatus.RESOLVED.value:
@@ -307,15 +314,25 @@ class HandoffService:
                 handoff.status, handoff.claimed_by_id = HandoffStatus.CLAIMED.value, colleague.id
                 handoff.claimed_at = handoff.claimed_at or self.clock()
                 detail: dict = {"to_staff": to_staff}
+                name, to_a_person = colleague.display_name, True
             elif to_unit_id is not None:
-                if session.get(OrgUnit, to_unit_id) is None:
+                unit = session.get(OrgUnit, to_unit_id)
+                if unit is None:
                     raise UnitNotFound(str(to_unit_id))
                 handoff.org_unit_id, handoff.status, handoff.claimed_by_id = to_unit_id, HandoffStatus.OPEN.value, None
                 detail = {"to_unit": to_unit_id}
+                name, to_a_person = unit.name, False
             else:
                 raise InvalidTransition("handoff", handoff.status, "transfer to nobody")
+            told = None
+            if notice is not None:
+                text = notice(name, to_a_person)
+                message = HandoffRepository(session).add_message(HandoffMessage(
+                    handoff_id=handoff_id, role=MessageRole.NOTICE.value, text=text, staff_id=staff.id,
+                    sent_at=self.clock()))
+                told = StaffReply(message.id, text, staff.display_name, notice=True)
             AuditRepository(session).record(username, "handoff.transferred", "handoff", handoff_id, detail)
-        return self.get(handoff_id)
+        return self.get(handoff_id), told
 
     def add_worker_messages(self, handoff_id: int, messages: Sequence[tuple[str, float]]) -> int:
         """Messages the worker wrote while staff held the conversation (synced from the tracker)."""

@@ -111,7 +111,7 @@ def test_internal_note_is_kept_but_never_sent(app, clients, rasa):
     assert rasa.sent("w-note") == []
 
 
-def test_transfer_to_a_colleague_and_to_another_unit(app, clients):
+def test_transfer_to_a_colleague_and_to_another_unit(app, clients, rasa):
     handoff = _open(app, "w-t", employer="星光电子厂")
     client = clients["supervisor"]
     post(client, f"/console/handoffs/{handoff.id}/claim")
@@ -128,6 +128,11 @@ def test_transfer_to_a_colleague_and_to_another_unit(app, clients):
     assert clients["staff"].get(f"/console/handoffs/{handoff.id}").status_code == 404
     assert clients["haidian"].get(f"/console/handoffs/{handoff.id}").status_code == 200
     assert len(_audit(app, "handoff.transferred")) == 2
+    # The worker hears each move in the chat: who took it, who has it now, that another unit will answer.
+    assert rasa.sent("w-t") == [
+        "工会的王主任已接入，接下来会在这个对话里直接回复你。",
+        "你的咨询已转给工会的李干事，接下来由李干事在这个对话里回复你。",
+        "你的咨询已转给海淀区工会，那里的工会工作人员会在这个对话里回复你，请稍等。急事可以拨打职工维权热线12351。"]
 
 
 def test_transfer_to_an_unknown_target_changes_nothing(app, clients):
