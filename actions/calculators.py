@@ -18,14 +18,16 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.clarify import offer_also_mentioned
-from bot.calculate.answer import answer_text
+from bot.calculate.answer import answer
 from bot.calculate.dialogue import (
-    fresh_values, grade_months_reply, guess_kind, minimum_wage_reply, service_months_reply, start_reply,
+    CARRIED, carried_note, carried_values, fresh_values, grade_months_reply, guess_kind, minimum_wage_replies,
+    national_first, service_months_reply, start_reply,
 )
 from bot.calculate.fill import bare_answer, fill
 from bot.calculate.injury import injury_entities
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot, missing_slots
 from bot.followups import last_topic
+from bot.knowledge.calc import Rendered
 from bot.knowledge.regions import Region
 from bot.knowledge.topics import topic_tag
 from bot.nlu.entities import china_today
@@ -59,7 +61,7 @@ def message_entities(tracker: Tracker, requested: str | None = None) -> list[dic
 
 
 def _values(tracker: Tracker) -> dict[str, Any]:
-    return {s: tracker.get_slot(s) for s in (*CALC_SLOTS, Slot.REGION)}
+    return {s: tracker.get_slot(s) for s in (*CALC_SLOTS, Slot.REGION, CARRIED)}
 
 
 def _set(values: dict[str, Any]) -> list[EventType]:
@@ -92,6 +94,12 @@ def utter_after_rule(dispatcher: CollectingDispatcher, tracker: Tracker, domain:
                              json_message=rule.get("custom") or topic_tag(topic))
 
 
+def utter_minimum_wage(dispatcher: CollectingDispatcher, region: Region | None) -> None:
+    """The region's figure with its date, and a word when it may have been raised since."""
+    for reply in minimum_wage_replies(region, china_today()):
+        dispatcher.utter_message(**reply, json_message=topic_tag("minimum_wage"))
+
+
 class ActionCalculate(Action):
     def name(self) -> str:
         return "action_calculate"
@@ -116,8 +124,7 @@ class ActionCalculate(Action):
                 return []
         if intent == "minimum_wage":
             dispatcher.utter_message(response="utter_minimum_wage_answer")
-            dispatcher.utter_message(**minimum_wage_reply(_region(tracker, values)),
-                                     json_message=topic_tag("minimum_wage"))
+            utter_minimum_wage(dispatcher, _region(tracker, values))
             return []
         entities = message_entities(tracker)
         kind = Kind.for_topic(intent)
@@ -129,7 +136,7 @@ class ActionCalculate(Action):
             names_region = region is not None and any(e.get("entity") == "region" for e in entities)
             if names_region and intent != CALCULATE_INTENT and last_topic(tracker.events) == "minimum_wage":
                 # "我在深圳" right after the minimum wage: that region's figure
-                dispatcher.utter_message(**minimum_wage_reply(region), json_message=topic_tag("minimum_wage"))
+                utter_minimum_wage(dispatcher, region)
                 return []
             kind = self._kind_of_answer(tracker, intent, entities, values)
             if kind is None and names_region:
@@ -145,6 +152,7 @@ class ActionCalculate(Action):
             utter_after_rule(dispatcher, tracker, domain, kind.topic, f"utter_calc_offer_{kind.value}")
             return [SlotSet(Slot.KIND, kind.value)]  # "我在这干了两年" next: numbers for this offer
         values.update(updates)
+        values[CARRIED] = carried_values(values, updates)  # a new question: what it takes from earlier ones
         rule_first = kind.topic if intent == kind.topic else None  # "…一年多没签合同，怎么办"
         return self._calculate_or_ask(dispatcher, tracker, kind, values, domain, rule_first)
 
@@ -164,21 +172,30 @@ class ActionCalculate(Action):
         values[Slot.KIND] = kind.value
         if missing_slots(kind, values):
             start = start_reply(kind, values)
-            if rule_first and domain is not None and start["response"] == f"utter_calc_start_{kind.value}":
+            if national_first(kind, values):  # "顺产三胞胎产假多少天": 第7条's figure now, the region asked next
+                _utter_result(dispatcher, kind, answer(kind, values, today=china_today()))
+            elif rule_first and domain is not None and start["response"] == f"utter_calc_start_{kind.value}":
                 utter_after_rule(dispatcher, tracker, domain, rule_first, start["response"])  # the rule, then ask
             else:  # or what the numbers said are worth already ("十级伤残" -> 7 months' wage)
                 dispatcher.utter_message(**start, json_message=topic_tag(kind.topic))
             offer_also_mentioned(dispatcher, tracker)  # the form runs next, before the rule would offer it
             return [*_set(values), SlotSet(RETRIES, 0), FollowupAction(FORM)]
         try:
-            text = answer_text(kind, values, today=china_today(), region=_region(tracker, values))
+            result = answer(kind, values, today=china_today(), region=_region(tracker, values))
         except ValueError as error:
             logger.info("calculation refused %s: %s", kind.value, error)
             dispatcher.utter_message(response="utter_calc_invalid")
             return [SlotSet(Slot.KIND, None)]
-        dispatcher.utter_message(text=text, json_message=topic_tag(kind.topic))
+        _utter_result(dispatcher, kind, result, carried_note(kind, values))
         dispatcher.utter_message(response="utter_calc_next")
         return _set(values)
+
+
+def _utter_result(dispatcher: CollectingDispatcher, kind: Kind, result: Rendered, note: str = "") -> None:
+    """The conclusion as the text (and under it ``note``: which numbers came from earlier questions);
+    the working and citations in the payload, folded by the channel."""
+    text = f"{result.conclusion}\n{note}" if note else result.conclusion
+    dispatcher.utter_message(text=text, json_message={**topic_tag(kind.topic), **result.payload()})
 
 
 class ValidateCalcForm(FormValidationAction):

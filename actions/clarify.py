@@ -1,6 +1,7 @@
 """The model is unsure: ask which topic the worker means (bot/clarify.py), or ask to rephrase
 when it has no topic to offer. Out of scope is redirected when the model is sure of it, and asked
-back like a fallback when it is not."""
+back like a fallback when it is not. A story that raises several problems gets them all listed,
+whether the model placed it (after the answer) or not (instead of the ask-back)."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -10,9 +11,9 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.clarify import OUT_OF_SCOPE_SURE, clarify_message, clarify_options
+from bot.clarify import OUT_OF_SCOPE_SURE, clarify_message, clarify_options, several_message
 from bot.followups import continues_topic, last_topic, load_cues
-from bot.knowledge.signals import ALSO_ENTITY
+from bot.knowledge.signals import ALSO_ENTITY, MAX_OTHERS, SEVERAL, raised_topics
 from bot.knowledge.topics import load_topics
 
 
@@ -34,6 +35,11 @@ class ActionClarify(Action):
         if _follows_up(tracker):  # "那这种情况呢" right after an answer: about that topic
             return [FollowupAction("action_followup")]
         ranking = tracker.latest_message.get("intent_ranking") or []
+        raised = raised_topics(None, ranking, tracker.latest_message.get("text") or "")[:MAX_OTHERS + 1]
+        if len(raised) >= SEVERAL:  # not a guess between topics: the story raises them all
+            dispatcher.utter_message(**several_message("utter_several_found", raised, topic_titles()),
+                                     json_message={"clarify": raised})
+            return []
         options = clarify_options(ranking, topic_titles())
         if not options:
             dispatcher.utter_message(response="utter_ask_rephrase")
@@ -57,7 +63,7 @@ class ActionOutOfScope(ActionClarify):
 
 
 class ActionAlsoMentioned(Action):
-    """After the answer of one topic: the other topic the message named, as a button."""
+    """After the answer of one topic: the other topics the message named, as buttons."""
 
     def name(self) -> str:
         return "action_also_mentioned"
@@ -69,11 +75,15 @@ class ActionAlsoMentioned(Action):
 
 
 def offer_also_mentioned(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """Offer the second topic the message named ("你还提到了：…" with its button); untagged, so the
+    """Offer the second topic the message named ("你还提到了：…" with its button), or, when the story
+    raised several problems, all the others and a person ("你的情况里还涉及：…"); untagged, so the
     conversation's topic stays the one just answered."""
-    also = next((e.get("value") for e in tracker.latest_message.get("entities") or []
-                 if e.get("entity") == ALSO_ENTITY), None)
-    title = topic_titles().get(also)
-    if title:
-        dispatcher.utter_message(response="utter_also_mentioned", title=title,
-                                 buttons=[{"title": title, "payload": f"/{also}"}])
+    titles = topic_titles()
+    others = [t for t in dict.fromkeys(e.get("value") for e in tracker.latest_message.get("entities") or []
+                                       if e.get("entity") == ALSO_ENTITY) if t in titles]
+    if len(others) == 1:
+        also = others[0]
+        dispatcher.utter_message(response="utter_also_mentioned", title=titles[also],
+                                 buttons=[{"title": titles[also], "payload": f"/{also}"}])
+    elif others:
+        dispatcher.utter_message(**several_message("utter_several_mentioned", others, titles))

@@ -13,15 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.calculators import ActionCalculate, latest_intent, message_entities
+from actions.calculators import ActionCalculate, latest_intent, message_entities, utter_minimum_wage
 from actions.clarify import ActionClarify
-from bot.calculate.dialogue import fresh_values, minimum_wage_reply
+from bot.calculate.dialogue import fresh_values
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot
 from bot.followups import AMOUNT_KINDS, FOLLOWUP_INTENTS, INJURY_TOPICS, followup_intent, last_topic, load_cues
 from bot.knowledge.topics import topic_tag
 
 # Entities that carry a calculation's numbers: "那要是干了两年呢" redoes the last calculation.
-NUMBER_ENTITIES = frozenset({"duration", "money", "hours", "date", "day_type", "birth", "babies", "cause",
+NUMBER_ENTITIES = frozenset({"duration", "money", "hours", "days", "date", "day_type", "birth", "babies", "cause",
                              "contract"})
 
 
@@ -54,7 +54,7 @@ class ActionFollowup(Action):
             dispatcher.utter_message(response="utter_followup_injury_amounts", json_message=tag)
         elif topic == "minimum_wage" and (intent == "ask_amount" or _named_region(tracker)):
             region = services.region(_named_region(tracker) or tracker.get_slot(Slot.REGION))
-            dispatcher.utter_message(**minimum_wage_reply(region), json_message=tag)
+            utter_minimum_wage(dispatcher, region)
         elif intent == "ask_amount":
             found = services.topics()[topic]
             dispatcher.utter_message(response="utter_followup_amount", title=found.title, answer=found.answer,

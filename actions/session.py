@@ -13,10 +13,11 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.calculate.dialogue import CARRIED
 from bot.calculate.kinds import CALC_SLOTS
 
 METADATA = "session_started_metadata"  # set by Rasa for the new session before this runs
-NOT_CARRIED = {*CALC_SLOTS, "calc_retries", "requested_slot", METADATA}
+NOT_CARRIED = {*CALC_SLOTS, CARRIED, "calc_retries", "requested_slot", METADATA}
 
 
 class ActionSessionStart(Action):

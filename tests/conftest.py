@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from bot.channels.common import folded_details
 from bot.rasa_client import RasaClient
 from bot.staff import StaffDesk
 from bot.storage.db import Database
@@ -221,8 +222,9 @@ class Stack:
         return response.json()
 
     def say(self, sender: str, text: str) -> list[str]:
-        """A worker's message over the REST channel; the bot's replies."""
-        return [m.get("text") or "" for m in self.answer(sender, text)]
+        """A worker's message over the REST channel; the bot's replies, a calculation's details
+        (its custom payload: the working and citations a page folds behind "查看依据") after it."""
+        return [m.get("text") or folded_details(m) or "" for m in self.answer(sender, text)]
 
     def wechat(self, wecom: bool = False) -> WeChatServerSim:
         """WeChat's servers calling this stack's Official Account (plain) or WeCom (safe) webhook."""

@@ -1,7 +1,8 @@
 """From the slots a conversation collected to the worker's own result, with the working.
 
 Calls the calculators of :mod:`bot.knowledge.calc` and adds what the worker's region
-changes (the maternity-leave extension), from ``data/knowledge/regions.yml``, and the dated
+changes (the maternity-leave extension and the province's own figures for a difficult or multiple
+birth, a miscarriage and later children), from ``data/knowledge/regions.yml``, and the dated
 national figure a death at work is paid from (``data/knowledge/national_figures.yml``).
 """
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable, Mapping
 
-from bot.calculate.fill import parse_date
+from bot.calculate.fill import UNKNOWN_DAY, parse_date
 from bot.calculate.kinds import Kind, Slot
 from bot.knowledge import calc
-from bot.knowledge.calc import Calculation
+from bot.knowledge.calc import Calculation, Rendered
+from bot.knowledge.calc.money import CAUSES
+from bot.knowledge.calc.leave import NATIONAL, RegionalRules
 from bot.knowledge.national import urban_income
 from bot.knowledge.regions import Region
 
@@ -26,13 +29,21 @@ def _annual_leave(values: Values, today: date, region: Region | None) -> Calcula
 
 
 def _compensation(values: Values, today: date, region: Region | None) -> Calculation:
+    """The cause and the local average as the worker said them; "不清楚" / "不知道" are not figures."""
+    cause = values.get(Slot.CAUSE)
+    average = values.get(Slot.LOCAL_AVERAGE)
     return calc.economic_compensation(values[Slot.MONTHS_SERVICE], values[Slot.MONTHLY_WAGE],
-                                      cause=values.get(Slot.CAUSE), today=today)
+                                      cause=cause if cause in CAUSES else None,
+                                      local_average_wage=average if isinstance(average, (int, float)) else None,
+                                      today=today)
 
 
 def _overtime(values: Values, today: date, region: Region | None) -> Calculation:
-    hours = {day: h for day, h in (values.get(Slot.HOURS) or {}).items() if day != "unknown"}
-    return calc.overtime_pay(values[Slot.MONTHLY_WAGE], hours)
+    hours, days = ({day: n for day, n in (values.get(slot) or {}).items() if day != UNKNOWN_DAY}
+                   for slot in (Slot.HOURS, Slot.DAYS))
+    festival = values.get(Slot.FESTIVAL) if days.get("holiday") else None
+    return calc.overtime_pay(values[Slot.MONTHLY_WAGE], hours, days=days, festival=festival,
+                             daily=values.get(Slot.DAILY))
 
 
 def _medical(values: Values, today: date, region: Region | None) -> Calculation:
@@ -41,12 +52,13 @@ def _medical(values: Values, today: date, region: Region | None) -> Calculation:
 
 def _maternity(values: Values, today: date, region: Region | None) -> Calculation:
     birth = values.get(Slot.BIRTH) or {}
+    name = region.name if region else None
     if birth.get("miscarriage"):
-        return calc.maternity_leave(miscarriage_months=values[Slot.PREGNANCY_MONTHS])
-    extension = verified_extension(region)
-    return calc.maternity_leave(difficult=bool(birth.get("difficult")), babies=int(birth.get("babies") or 1),
-                                regional_extension_days=extension,
-                                region_name=region.name if region and extension is not None else None)
+        return calc.maternity_leave(miscarriage_months=values[Slot.PREGNANCY_MONTHS], region_name=name,
+                                    rules=regional_rules(region))
+    return calc.maternity_leave(difficult=bool(birth.get("difficult")), caesarean=bool(birth.get("caesarean")),
+                                babies=int(birth.get("babies") or 1), regional_extension_days=verified_extension(region),
+                                region_name=name, rules=regional_rules(region))
 
 
 def verified_extension(region: Region | None) -> int | None:
@@ -54,6 +66,29 @@ def verified_extension(region: Region | None) -> int | None:
     if region is None or not region.maternity_extension.verified:
         return None
     return region.maternity_extension.days
+
+
+def regional_rules(region: Region | None) -> RegionalRules:
+    """The region's own figures that replace 第7条's, only those our table confirmed from a source."""
+    if region is None:
+        return NATIONAL
+    rules = region.maternity_rules
+    difficult, multiple, miscarriage, later = (
+        rule if rule is not None and rule.verified else None
+        for rule in (rules.difficult_birth, rules.multiple_birth, rules.miscarriage, rules.later_children))
+    if later is not None and verified_extension(region) is None:
+        later = None  # the second/third child's days only make sense beside a confirmed first-child figure
+    cites = {name: rule.cites for name, rule in (("difficult", difficult), ("multiple", multiple),
+                                                  ("miscarriage", miscarriage), ("later_children", later)) if rule}
+    return RegionalRules(
+        difficult_days=difficult.days if difficult else None,
+        caesarean_difficult=difficult.caesarean if difficult else None,
+        per_baby_days=multiple.days_per_baby if multiple else None,
+        miscarriage=tuple((t.from_months, t.days, t.up_to_days) for t in miscarriage.tiers) if miscarriage else (),
+        second_child_days=later.second if later else None,
+        third_child_days=later.third if later else None,
+        cites=cites,
+    )
 
 
 def _double_wages(values: Values, today: date, region: Region | None) -> Calculation:
@@ -102,5 +137,10 @@ def calculate(kind: Kind, values: Values, *, today: date, region: Region | None 
     return CALCULATORS[kind](values, today, region)
 
 
+def answer(kind: Kind, values: Values, *, today: date, region: Region | None = None) -> Rendered:
+    """The worker's result in Chinese: the conclusion, and the working and citations behind it."""
+    return calc.render_parts(calculate(kind, values, today=today, region=region))
+
+
 def answer_text(kind: Kind, values: Values, *, today: date, region: Region | None = None) -> str:
-    return calc.render(calculate(kind, values, today=today, region=region))
+    return answer(kind, values, today=today, region=region).text

@@ -1,11 +1,21 @@
 """Dialogue decisions of the calculations that need no Rasa objects (tested directly)."""
 from __future__ import annotations
 
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+import itertools
+from datetime import date
+from decimal import Decimal
 from typing import Any, Mapping
 
-from bot.calculate.kinds import CALC_SLOTS, Kind, Slot
+import yaml
+
+from bot.calculate.kinds import CALC_SLOTS, Kind, Slot, missing_slots
+from bot.knowledge.calc.base import DEFAULT_TEMPLATES, plain
 from bot.knowledge.calc.injury import DISABILITY_MONTHS
-from bot.knowledge.calc.money import compensation_months
+from bot.knowledge.calc.base import shown, yuan
+from bot.knowledge.calc.money import CAP_ASKED_ABOVE, compensation_months
 from bot.knowledge.regions import Region
 
 # What a bare answer is about when no calculation is under way ("双胞胎" -> maternity leave).
@@ -20,6 +30,9 @@ KIND_BY_ENTITY: dict[str, Kind] = {
 }
 # Kept when the worker moves to another calculation: the same wage, the same place.
 SHARED_SLOTS = (Slot.MONTHLY_WAGE, Slot.REGION)
+# The values of an earlier question a calculation reuses ({slot: value}), so that its result says
+# where they came from ("按你前面说的月薪6000元"), never silently; set by action_calculate.
+CARRIED = "calc_carried"
 
 
 def guess_kind(entities: list[Mapping[str, Any]]) -> Kind | None:
@@ -37,9 +50,47 @@ def fresh_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return cleared
 
 
+def carried_values(values: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The values a new question's calculation takes from earlier questions (the shared ones kept by
+    :func:`fresh_values`, or the last calculation's): those with a wording in calculators.yml
+    ``carried`` that the message did not give (``given``). Kept in ``CARRIED`` for the result."""
+    kept = {slot: values[slot] for slot in carried_templates() if values.get(slot) is not None and slot not in given}
+    return kept or None
+
+
+def carried_note(kind: Kind, values: Mapping[str, Any]) -> str:
+    """Where the numbers came from, one line for each value of ``kind`` still the one the worker gave
+    for an earlier question ("按你前面说的月薪6000元算的…"); "" when every number is the message's own."""
+    carried = values.get(CARRIED) or {}
+    templates = carried_templates()
+    return "\n".join(templates[slot].format(value=_said(values[slot])) for slot in kind.slots
+                     if slot in templates and slot in carried and carried[slot] == values.get(slot))
+
+
+def _said(value: Any) -> Any:
+    """6000.0 -> 6000, 6500.5 -> 6500.5; not a number: as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return plain(Decimal(str(value)))
+
+
+@lru_cache(maxsize=1)
+def carried_templates(path: Path = DEFAULT_TEMPLATES) -> dict[str, str]:
+    """calculators.yml ``carried``: per slot, how a value from an earlier question is named."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {str(slot): str(text).strip() for slot, text in (raw.get("carried") or {}).items()}
+
+
 def start_reply(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any]:
     """The response (and its values) that starts asking for what ``kind`` still misses."""
-    return grade_months_reply(kind, values) or {"response": f"utter_calc_start_{kind.value}"}
+    return (grade_months_reply(kind, values) or service_months_reply(kind, values, wage_known=True)
+            or {"response": f"utter_calc_start_{kind.value}"})
+
+
+def national_first(kind: Kind, values: Mapping[str, Any]) -> bool:
+    """Maternity leave with the birth known and only the region missing: the national figure
+    (女职工劳动保护特别规定 第7条) is given at once, then the region is asked and its extension added."""
+    return kind is Kind.MATERNITY_LEAVE and missing_slots(kind, values) == [Slot.REGION]
 
 
 def grade_months_reply(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -51,14 +102,20 @@ def grade_months_reply(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any] 
     return {"response": "utter_calc_injury_grade_months", "grade": grade, "months": DISABILITY_MONTHS[grade]}
 
 
-def service_months_reply(kind: Kind, values: Mapping[str, Any]) -> dict[str, Any] | None:
+def service_months_reply(kind: Kind, values: Mapping[str, Any], *, wage_known: bool = False) -> dict[str, Any] | None:
     """With the years of service but no wage: how many months of wage the compensation is
-    (劳动合同法 第47条), the answer to "要是我干了两年半呢" until the wage is known."""
+    (劳动合同法 第47条), the answer to "要是我干了两年半呢" until the wage is known. ``wage_known``:
+    with the wage too, the start of the questions that decide the figure (the cap, the cause)."""
     months = values.get(Slot.MONTHS_SERVICE)
-    if kind is not Kind.ECONOMIC_COMPENSATION or months is None or values.get(Slot.MONTHLY_WAGE) is not None:
+    if kind is not Kind.ECONOMIC_COMPENSATION or months is None \
+            or (values.get(Slot.MONTHLY_WAGE) is not None) != wage_known:
         return None
-    return {"response": "utter_calc_compensation_months", "service": service_text(months),
-            "n": compensation_months(months)}
+    n = compensation_months(months)
+    wage = values.get(Slot.MONTHLY_WAGE)
+    if wage_known and isinstance(wage, (int, float)) and wage <= CAP_ASKED_ABOVE:  # N already, then the cause
+        return {"response": "utter_calc_compensation_amount", "service": service_text(months), "n": n,
+                "wage": shown(Decimal(str(wage))), "amount": shown(yuan(Decimal(str(wage)) * Decimal(n)))}
+    return {"response": "utter_calc_compensation_months", "service": service_text(months), "n": n}
 
 
 def service_text(months: Any) -> str:
@@ -67,6 +124,17 @@ def service_text(months: Any) -> str:
     years, rest = int(total // 12), round(total - 12 * int(total // 12), 1)
     rest_text = f"{rest:g}个月" if rest else ""
     return f"{years}年{rest_text}" if years else (rest_text or "0个月")
+
+
+def minimum_wage_replies(region: Region | None, today: date) -> list[dict[str, Any]]:
+    """The region's minimum wage and, when its standard is two years old or more, that it may have
+    been raised since (最低工资规定 第10条: adjusted at least every two years)."""
+    reply = minimum_wage_reply(region)
+    wage = region.minimum_wage if region else None
+    if reply["response"] != "utter_minimum_wage_region" or not wage.possibly_outdated(today):
+        return [reply]
+    return [reply, {"response": "utter_minimum_wage_outdated", "region": region.name,
+                    "year": wage.effective.year, "month": wage.effective.month}]
 
 
 def minimum_wage_reply(region: Region | None) -> dict[str, Any]:
@@ -80,6 +148,7 @@ def minimum_wage_reply(region: Region | None) -> dict[str, Any]:
         "response": "utter_minimum_wage_region",
         "region": region.name,
         "year": wage.effective.year, "month": wage.effective.month, "day": wage.effective.day,
-        "monthly": " / ".join(f"{amount:g}" for amount in wage.monthly),
+        "monthly": " / ".join(f"{amount:g}" + (f"（{place}）" if place else "")  # 2520（深圳市）
+                              for amount, place in itertools.zip_longest(wage.monthly, wage.places[:len(wage.monthly)])),
         "hourly": " / ".join(f"{amount:g}" for amount in wage.hourly) or "-",
     }

@@ -34,6 +34,9 @@ ROLE_FOR_KIND: dict[Kind, dict[str, str]] = {
 MAX_CUE_GAP = 12  # characters between a cue word and its duration
 MAX_WAGE_GAP = 6  # characters between a wage word and the money after it ("工资大概五千")
 MAX_BARE_ANSWER = 8  # characters: "8000", "三", "6个" — a short answer, not a sentence
+MAX_PER_DAY_GAP = 4  # characters between "每天" and its hours ("每天都要上12个小时")
+UNKNOWN_CAUSE = "unknown"  # "不清楚" to the cause: N, with a line on N+1 and 2N
+UNKNOWN_AVERAGE = "unknown"  # "不知道" to the local average wage: the cap stated, not computed
 
 
 def _of(entities: list[Entity], name: str) -> list[Entity]:
@@ -118,26 +121,91 @@ def _wage(kind: Kind, entities: list[Entity], requested: str | None) -> Any:
 
 
 def fill_hours(entities: list[Entity], current: Mapping[str, Any]) -> dict[str, Any]:
-    """Overtime hours by day type; hours with no day type wait for the worker to say which."""
-    hours = _of(entities, "hours")
-    days = _of(entities, "day_type")
-    if not hours:
-        pending = current.get(Slot.HOURS) or {}
-        if days and UNKNOWN_DAY in pending:  # the answer to "哪天加的班？"
+    """Overtime hours and days worked by day type; those with no day type wait for the worker to say
+    which. Hours said per day ("每天上12个小时班") are a working day, not hours of one day type; a named
+    festival ("五一加班了两天") is kept, for only its statutory days are holidays."""
+    daily = _daily(entities)
+    types = _of(entities, "day_type")
+    updates: dict[str, Any] = {}
+    for slot, name in ((Slot.HOURS, "hours"), (Slot.DAYS, "days")):
+        counts = [e for e in _of(entities, name) if not any(e is d["entity"] for d in daily)]
+        pending = current.get(slot) or {}
+        if counts:
+            updates[slot] = _by_day_type(counts, types)
+        elif types and UNKNOWN_DAY in pending:  # the answer to "哪天加的班？"
             rest = {k: v for k, v in pending.items() if k != UNKNOWN_DAY}
-            rest[days[0]["value"]] = rest.get(days[0]["value"], 0) + pending[UNKNOWN_DAY]
-            return {Slot.HOURS: rest}
-        return {}
+            rest[types[0]["value"]] = rest.get(types[0]["value"], 0) + pending[UNKNOWN_DAY]
+            updates[slot] = rest
+    festival = _festival(entities, types) if (updates.get(Slot.DAYS) or {}).get("holiday") else None
+    if festival or Slot.DAYS in updates:
+        updates[Slot.FESTIVAL] = festival
+    if daily:
+        value: dict[str, Any] = {daily[-1]["kind"]: daily[-1]["entity"]["value"]}
+        counted = {**updates.get(Slot.HOURS, {}), **updates.get(Slot.DAYS, {})}
+        if any(t["value"] == "restday" for t in types) and "restday" not in counted:
+            value["restday"] = True  # "周末也要上班": worked, not counted
+        updates[Slot.DAILY] = value
+    elif updates.get(Slot.HOURS) or updates.get(Slot.DAYS):
+        updates[Slot.DAILY] = None  # counts now: the per-day figure has done its job
+    return updates
+
+
+def _by_day_type(counts: list[Entity], types: list[Entity]) -> dict[str, float]:
     by_day: dict[str, float] = {}
-    for item in hours:
-        before = [d for d in days if d["end"] <= item["start"]]
-        after = [d for d in days if d["start"] >= item["end"]]
+    for item in counts:
+        before = [d for d in types if d["end"] <= item["start"]]
+        after = [d for d in types if d["start"] >= item["end"]]
         day = before[-1]["value"] if before else (after[0]["value"] if after else UNKNOWN_DAY)
         by_day[day] = by_day.get(day, 0) + float(item["value"])
-    return {Slot.HOURS: by_day}
+    return by_day
+
+
+def _daily(entities: list[Entity]) -> list[dict[str, Any]]:
+    """Hours right after a per-day cue ("每天上12个小时", "每天加班3小时"): ``kind`` "hours" for the
+    length of the working day, "overtime" for the overtime of each day."""
+    found = []
+    for hours in _of(entities, "hours"):
+        cues = [c for c in _of(entities, "per_day") if 0 <= hours["start"] - c["end"] <= MAX_PER_DAY_GAP]
+        if cues:
+            found.append({"entity": hours, "kind": "overtime" if cues[-1]["value"] == "overtime" else "hours"})
+    return found
+
+
+def _festival(entities: list[Entity], types: list[Entity]) -> str | None:
+    """The festival a holiday word names (五一 -> labour_day); None for 法定节假日 and the like."""
+    names = _festival_forms()
+    named = [names[str(t.get("text"))] for t in types if t["value"] == "holiday" and str(t.get("text")) in names]
+    return named[-1] if named else None
+
+
+@lru_cache(maxsize=1)
+def _festival_forms() -> dict[str, str]:
+    raw = yaml.safe_load(VOCAB_PATH.read_text(encoding="utf-8"))
+    return {str(form): str(festival) for festival, forms in (raw.get("festivals") or {}).items() for form in forms}
+
+
+def fill_compensation(entities: list[Entity], requested: str | None) -> tuple[list[Entity], dict[str, Any]]:
+    """The cause and the local average wage of the cap (劳动合同法 第47条): money after 平均工资 or
+    answering the question for it; "不知道" to either question. Returns the entities left for the wage."""
+    updates: dict[str, Any] = {}
+    causes = _of(entities, "cause")
+    if causes:
+        updates[Slot.CAUSE] = causes[-1]["value"]
+    elif requested == Slot.CAUSE and _of(entities, "skip"):
+        updates[Slot.CAUSE] = UNKNOWN_CAUSE
+    cues = [c for c in _of(entities, "role") if c["value"] == "average"]
+    average = [m for m in _of(entities, "money")
+               if requested == Slot.LOCAL_AVERAGE or any(0 <= m["start"] - c["end"] <= MAX_WAGE_GAP for c in cues)]
+    if average:
+        updates[Slot.LOCAL_AVERAGE] = average[-1]["value"]
+    elif requested == Slot.LOCAL_AVERAGE and _of(entities, "skip"):
+        updates[Slot.LOCAL_AVERAGE] = UNKNOWN_AVERAGE
+    return [e for e in entities if not any(e is m for m in average)], updates
 
 
 def fill_birth(entities: list[Entity], current: Mapping[str, Any]) -> dict[str, Any]:
+    """The birth circumstances: 难产 is a difficult birth; 剖腹产 is a caesarean, kept apart
+    (``caesarean``) because 第7条 names only a difficult birth and regions differ on it."""
     births = _of(entities, "birth")
     if not births:
         return {}
@@ -145,10 +213,13 @@ def fill_birth(entities: list[Entity], current: Mapping[str, Any]) -> dict[str, 
     for item in births:
         if item["value"] == "difficult":
             birth["difficult"] = True
+        elif item["value"] == "caesarean":
+            birth["caesarean"] = True
         elif item["value"] == "miscarriage":
             birth["miscarriage"] = True
         elif item["value"] == "normal":
             birth.update(difficult=False, miscarriage=False)
+            birth.pop("caesarean", None)
     for item in _of(entities, "babies"):
         birth["babies"] = int(item["value"])
     return {Slot.BIRTH: birth}
@@ -193,6 +264,9 @@ def fill(kind: Kind, entities: list[Entity], *, requested: str | None, current: 
     updates: dict[str, Any] = {}
     updates.update(fill_dates(kind, entities, today))
     updates.update(fill_durations(kind, entities, requested, current))
+    if kind is Kind.ECONOMIC_COMPENSATION:
+        entities, compensation = fill_compensation(entities, requested)
+        updates.update(compensation)
     wage = _wage(kind, entities, requested)
     if wage is not None:
         updates[Slot.MONTHLY_WAGE] = wage
@@ -207,9 +281,6 @@ def fill(kind: Kind, entities: list[Entity], *, requested: str | None, current: 
             updates[Slot.REGION] = regions[-1]["value"]
         elif requested == Slot.REGION and _of(entities, "skip"):
             updates[Slot.REGION_SKIPPED] = True
-    causes = _of(entities, "cause")
-    if causes and kind is Kind.ECONOMIC_COMPENSATION:
-        updates[Slot.CAUSE] = causes[-1]["value"]
     if kind is Kind.MAX_PROBATION and any(e["value"] == "open_ended" for e in _of(entities, "contract")):
         updates[Slot.CONTRACT_MONTHS] = "open_ended"
     return updates

@@ -4,6 +4,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Mapping
 
+from bot.knowledge.calc.money import CAP_ASKED_ABOVE
+
 
 class Slot:
     """Slot names (domain.yml) of the calculation form; ``region`` is global and remembered."""
@@ -18,6 +20,10 @@ class Slot:
     MONTHLY_WAGE = "calc_monthly_wage"
     CAUSE = "calc_cause"
     HOURS = "calc_hours"
+    DAYS = "calc_days"
+    DAILY = "calc_daily"
+    FESTIVAL = "calc_festival"
+    LOCAL_AVERAGE = "calc_local_average"
     DAY_TYPE = "calc_day_type"
     BIRTH = "calc_birth"
     KNOWN_ON = "calc_known_on"
@@ -65,8 +71,8 @@ TOPICS: dict[Kind, str] = {
 }
 SLOTS: dict[Kind, tuple[str, ...]] = {
     Kind.ANNUAL_LEAVE: (Slot.MONTHS_TOTAL, Slot.JOINED_ON, Slot.MONTHLY_WAGE),
-    Kind.ECONOMIC_COMPENSATION: (Slot.MONTHS_SERVICE, Slot.MONTHLY_WAGE, Slot.CAUSE),
-    Kind.OVERTIME_PAY: (Slot.MONTHLY_WAGE, Slot.HOURS, Slot.DAY_TYPE),
+    Kind.ECONOMIC_COMPENSATION: (Slot.MONTHS_SERVICE, Slot.MONTHLY_WAGE, Slot.LOCAL_AVERAGE, Slot.CAUSE),
+    Kind.OVERTIME_PAY: (Slot.MONTHLY_WAGE, Slot.HOURS, Slot.DAY_TYPE, Slot.DAYS, Slot.DAILY, Slot.FESTIVAL),
     Kind.MEDICAL_PERIOD: (Slot.MONTHS_TOTAL, Slot.MONTHS_EMPLOYER),
     Kind.MATERNITY_LEAVE: (Slot.BIRTH, Slot.PREGNANCY_MONTHS, Slot.REGION, Slot.REGION_SKIPPED),
     Kind.DOUBLE_WAGES: (Slot.MONTHS_NO_CONTRACT, Slot.MONTHLY_WAGE),
@@ -89,9 +95,14 @@ CALC_SLOTS: tuple[str, ...] = tuple(sorted(
 
 def required_slots(kind: Kind, values: Mapping[str, Any]) -> list[str]:
     """What must be known before calculating, given what is known already (in asking order)."""
-    if kind is Kind.OVERTIME_PAY:
-        hours = values.get(Slot.HOURS) or {}
-        return [Slot.MONTHLY_WAGE, Slot.HOURS] + ([Slot.DAY_TYPE] if "unknown" in hours else [])
+    if kind is Kind.OVERTIME_PAY:  # hours, days worked or a working day said per day
+        counts = {**(values.get(Slot.HOURS) or {}), **(values.get(Slot.DAYS) or {})}
+        said = counts or values.get(Slot.DAILY)
+        return [Slot.MONTHLY_WAGE] + ([] if said else [Slot.HOURS]) + ([Slot.DAY_TYPE] if "unknown" in counts else [])
+    if kind is Kind.ECONOMIC_COMPENSATION:  # the cap first for a high wage (第47条), then the cause
+        wage = values.get(Slot.MONTHLY_WAGE)
+        high = isinstance(wage, (int, float)) and wage > CAP_ASKED_ABOVE  # the average is asked
+        return [Slot.MONTHS_SERVICE, Slot.MONTHLY_WAGE] + ([Slot.LOCAL_AVERAGE] if high else []) + [Slot.CAUSE]
     if kind is Kind.MATERNITY_LEAVE:
         birth = values.get(Slot.BIRTH) or {}
         if birth.get("miscarriage"):
@@ -99,7 +110,7 @@ def required_slots(kind: Kind, values: Mapping[str, Any]) -> list[str]:
         return [Slot.BIRTH] + ([] if values.get(Slot.REGION_SKIPPED) else [Slot.REGION])
     if kind is Kind.WORK_INJURY:  # a death needs no wage (it only adds the dependants' amounts)
         return [Slot.INJURY] + ([] if (values.get(Slot.INJURY) or {}).get("death") else [Slot.MONTHLY_WAGE])
-    optional = {Slot.JOINED_ON, Slot.CAUSE}
+    optional = {Slot.JOINED_ON}
     if kind is Kind.ANNUAL_LEAVE:
         optional.add(Slot.MONTHLY_WAGE)
     return [s for s in kind.slots if s not in optional]

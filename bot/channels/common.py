@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -45,3 +46,12 @@ def clean(text: str) -> bool:
 def as_words(text: str) -> str:
     """``text`` with a leading Rasa command slash removed ("/restart" → "restart")."""
     return _RASA_COMMANDS.sub("", text, count=1)
+
+
+def folded_details(message: dict[str, Any]) -> str | None:
+    """The details (a calculation's working and statutes) a bot message carries in its custom
+    payload, ``{"details": {"label": …, "text": …}}``, for channels that fold them; None if none."""
+    custom = message.get("custom")
+    details = custom.get("details") if isinstance(custom, dict) else None
+    text = details.get("text") if isinstance(details, dict) else None
+    return text.strip() if isinstance(text, str) and text.strip() else None

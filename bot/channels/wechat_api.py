@@ -195,4 +195,4 @@ class WeChatApiOutput(OutputChannel):
                                        "the worker has not written for 48 hours; WeChat allows no message")
         for text in rendered.texts:
             await self.api.send_text(recipient.external_id, text)
-        await asyncio.to_thread(self.store.set_menu, sender_id, rendered.menu)
+        await asyncio.to_thread(self.store.set_menu, sender_id, rendered.menu, rendered.details)

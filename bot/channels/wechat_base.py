@@ -12,6 +12,9 @@ in safe mode the AES envelope. Then:
   text again. A slow or
   long answer is acknowledged with "success" at once and delivered through the
   customer-service message API when it is ready.
+* a calculation is sent as its conclusion and the line "回复“依据”查看…"; its details (working and
+  statutes) are kept with the user (``channel_users``, for ``DETAILS_KEEP``) and sent when they
+  reply "依据", without asking the model: the sender is the one WeChat's signature proved.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import hmac
 import logging
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
@@ -38,7 +42,7 @@ from bot.channels.replay import nonce_guard
 from bot.channels.waiting import acknowledging
 from bot.channels.wechat_api import WeChatApiClient, WeChatApiOutput
 from bot.channels.wechat_menu import click_payloads
-from bot.channels.wechat_text import choice, render
+from bot.channels.wechat_text import Rendered, choice, render, split_text
 from bot.storage.channels import ChannelService, InboxClaim, channel_sender_id
 from bot.storage.errors import StorageUnavailable
 from bot.storage.models import InboxState
@@ -53,6 +57,8 @@ INBOX_KEEP = timedelta(hours=1)
 PURGE_EVERY_SECONDS = 600
 SUCCESS = "success"  # WeChat's "received, nothing to say"
 GREETING = "/greet"  # a new follower gets the greeting with its menu of questions
+DETAILS_WORDS = frozenset({"依据", "查看依据", "看依据"})  # what the hint under a calculation asks for
+DETAILS_KEEP = timedelta(hours=24)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -264,6 +270,8 @@ class WeChatStyleInput(InputChannel):
                 problem = replies()["rate_limited"]
             if problem is not None:
                 turn, text = Turn(reply=problem), None
+            elif asks_details(text):
+                return await self._answer_details(message, key, sender_id)
             else:
                 menu = await asyncio.to_thread(store.menu, sender_id)
                 text = choice(text, menu) or as_words(text)
@@ -274,6 +282,20 @@ class WeChatStyleInput(InputChannel):
             await asyncio.to_thread(store.finish_message, self.name(), key, InboxState.DONE)
             return SUCCESS
         return await self._run_turn(message, key, sender_id, text, on_new_message, arrived)
+
+    async def _answer_details(self, message: Any, key: str, sender_id: str) -> str:
+        """The working and statutes of the user's last calculation: a passive reply when they fit
+        one message, else through the API (the numbered options shown before stay valid)."""
+        store: ChannelService = self.store  # type: ignore[assignment]
+        details = await asyncio.to_thread(store.details, sender_id, DETAILS_KEEP)
+        pieces = split_text(details) if details else [replies()["wechat_details_none"]]
+        if len(pieces) == 1:
+            await asyncio.to_thread(store.finish_message, self.name(), key, InboxState.PASSIVE, pieces[0])
+            return self.reply_xml(message, pieces[0])
+        await asyncio.to_thread(store.finish_message, self.name(), key, InboxState.API)
+        menu = await asyncio.to_thread(store.menu, sender_id)
+        self._in_background(self._deliver(sender_id, Rendered(pieces, menu or None)))
+        return SUCCESS
 
     async def _answer_retry(self, message: Any, key: str, claim: InboxClaim) -> str:
         """A message seen before is never processed again; its passive reply is given again.
@@ -303,7 +325,7 @@ class WeChatStyleInput(InputChannel):
         if turn in done and turn.exception() is None:
             rendered = render(collector.messages)
             if len(rendered.texts) <= 1:
-                await asyncio.to_thread(store.set_menu, sender_id, rendered.menu)
+                await asyncio.to_thread(store.set_menu, sender_id, rendered.menu, rendered.details)
                 if not rendered.texts:
                     await asyncio.to_thread(store.finish_message, self.name(), key, InboxState.DONE)
                     return SUCCESS
@@ -323,12 +345,15 @@ class WeChatStyleInput(InputChannel):
         except Exception:
             logger.exception("%s turn for %s failed after the passive window", self.name(), sender_id)
             collector.messages = [{"text": replies()["wechat_error"]}]
+        await self._deliver(sender_id, render(collector.messages))
+
+    async def _deliver(self, sender_id: str, rendered: Rendered) -> None:
         output = self.get_output_channel()
         if output is None:
             logger.error("%s cannot deliver a late answer to %s: no API configured", self.name(), sender_id)
             return
         try:
-            await output.deliver(sender_id, render(collector.messages))  # type: ignore[attr-defined]
+            await output.deliver(sender_id, rendered)  # type: ignore[attr-defined]
         except Exception as exc:
             logger.error("%s late answer to %s not delivered: %s", self.name(), sender_id, exc)
 
@@ -342,6 +367,7 @@ class WeChatStyleInput(InputChannel):
         if now - self._last_purge > PURGE_EVERY_SECONDS:
             self._last_purge = now
             self._in_background(asyncio.to_thread(store.purge_inbox, INBOX_KEEP))
+            self._in_background(asyncio.to_thread(store.purge_details, DETAILS_KEEP))
 
     def sender_id(self, external_id: str) -> str:
         """Rasa's sender id: an HMAC under ``SENDER_KEY``, so logs and trackers do not carry the
@@ -351,6 +377,12 @@ class WeChatStyleInput(InputChannel):
 
             self._sender_key = load_settings().sender_key
         return channel_sender_id(self.name(), external_id, self._sender_key)
+
+
+def asks_details(text: str) -> bool:
+    """The user replied "依据" (or "查看依据"), as the line under a calculation asks."""
+    words = unicodedata.normalize("NFKC", text).strip().strip("。.!！?？“”\"'")
+    return words in DETAILS_WORDS
 
 
 def _event_turn(event: str) -> Callable[[Any], Turn]:

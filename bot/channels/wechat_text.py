@@ -1,7 +1,9 @@
 """Turning the bot's messages into WeChat text, and a worker's digit back into a button.
 
 WeChat shows plain text only: buttons become numbered options (the worker replies
-"2"), and a message longer than WeChat's limit is split at line breaks.
+"2"), and a message longer than WeChat's limit is split at line breaks. A calculation's
+details (its working and statutes, ``{"details": {"text": …}}`` in the custom payload) are not
+sent with it: a line under the conclusion says to reply "依据" for them, and the channel keeps them.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from bot.channels.common import replies
+from bot.channels.common import folded_details, replies
 
 # WeChat cuts text messages (passive replies, customer-service and WeCom app messages)
 # at 2048 bytes of UTF-8; keep a margin for the numbering.
@@ -24,12 +26,15 @@ class Rendered:
     texts: list[str] = field(default_factory=list)
     # Payloads of the numbered options in these texts; None when they show no options.
     menu: list[str] | None = None
+    # The details a calculation folded away, sent when the worker replies "依据".
+    details: str | None = None
 
 
 def render(messages: Iterable[dict[str, Any]], max_bytes: int = MAX_TEXT_BYTES) -> Rendered:
     """One WeChat text per ``max_bytes``; all of a turn's messages are joined first."""
     parts: list[str] = []
     menu: list[str] | None = None
+    details: str | None = None
     for message in messages:
         text = (message.get("text") or "").strip()
         buttons = [b for b in message.get("buttons") or [] if b.get("title") and b.get("payload")]
@@ -39,9 +44,13 @@ def render(messages: Iterable[dict[str, Any]], max_bytes: int = MAX_TEXT_BYTES) 
             menu = [b["payload"] for b in buttons]
         if text:
             parts.append(text)
+        folded = folded_details(message)
+        if folded:  # Rasa sends the custom payload after its text: the hint goes right under it
+            details = folded
+            parts[-1:] = ["\n".join([*parts[-1:], replies()["wechat_details_hint"]])]
     if not parts:
         return Rendered()
-    return Rendered(split_text("\n\n".join(parts), max_bytes), menu)
+    return Rendered(split_text("\n\n".join(parts), max_bytes), menu, details)
 
 
 def split_text(text: str, max_bytes: int = MAX_TEXT_BYTES) -> list[str]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
+from bot.calculate.dialogue import CARRIED
 from bot.calculate.kinds import Slot
 from bot.console.deps import known_text, say
 from bot.console.labels import topic_label
 from bot.knowledge.calc.base import load_templates
 
 # The dialogue's bookkeeping, never what the worker told the bot.
-# ``sub``: which part of a topic's answer the bot gave (the handoff's topic says what it is about).
+# ``sub``: which part of a topic's answer the bot gave (the handoff's topic says what it is about);
+# ``CARRIED``: which of the numbers shown came from an earlier question.
 INTERNAL = frozenset({"calc_retries", Slot.REGION_SKIPPED, "complaint_confirmed", "forget_me", "requested_slot",
-                      "session_started_metadata", "sub"})
+                      "session_started_metadata", "sub", CARRIED})
 # The complaint form's phone and the worker's consent to be called; "none": the worker stayed anonymous,
 # or would not say where they work (actions/complaint.py).
 PHONE_SLOT, CONSENT_SLOT, REGION_SLOT, TOPIC_SLOT = ("complaint_phone", "complaint_consent", "complaint_region",
@@ -93,11 +95,19 @@ def _date(value: Any, slots: Mapping[str, Any]) -> str:
     return say(keys[len(parts)], **dict(zip(("y", "m", "d"), (int(p) for p in parts))))
 
 
-def _hours(value: Any, slots: Mapping[str, Any]) -> str:
+def _hours(value: Any, slots: Mapping[str, Any], unit: str = "collected_hours") -> str:
     if not isinstance(value, Mapping):
-        return say("collected_hours", day="", n=_number(value))
-    return "、".join(say("collected_hours", day=_known("collected_day", day), n=_number(hours))
+        return say(unit, day="", n=_number(value))
+    return "、".join(say(unit, day=_known("collected_day", day), n=_number(hours))
                     for day, hours in value.items() if hours)
+
+
+def _daily(value: Any, slots: Mapping[str, Any]) -> str:
+    """A working day said per day: {"hours": 12, "restday": true} -> 每天上班 12 小时，休息日也上班."""
+    if not isinstance(value, Mapping):
+        return _plain(value, slots)
+    said = [say(f"collected_daily_{key}", n=_number(n)) for key, n in value.items() if key in ("hours", "overtime")]
+    return "，".join(said + ([say("collected_daily_restday")] if value.get("restday") else []))
 
 
 def _birth(value: Any, slots: Mapping[str, Any]) -> str:
@@ -105,7 +115,8 @@ def _birth(value: Any, slots: Mapping[str, Any]) -> str:
         return _known("collected_birth", value)
     if value.get("miscarriage"):
         return say("collected_birth_miscarriage")
-    kind = say("collected_birth_difficult" if value.get("difficult") else "collected_birth_normal")
+    kind = say("collected_birth_difficult" if value.get("difficult") else
+               "collected_birth_caesarean" if value.get("caesarean") else "collected_birth_normal")
     babies = int(value.get("babies") or 1)
     return f"{kind}，{say('collected_babies', n=babies)}" if babies > 1 else kind
 
@@ -157,6 +168,11 @@ _FORMATS: dict[str, Callable[[Any, Mapping[str, Any]], str]] = {
     Slot.CAUSE: lambda v, s: _known("collected_cause", v),
     Slot.DAY_TYPE: lambda v, s: _known("collected_day", v),
     Slot.HOURS: _hours,
+    Slot.DAYS: lambda v, s: _hours(v, s, "collected_days"),
+    Slot.DAILY: _daily,
+    Slot.FESTIVAL: lambda v, s: _known("collected_festival", v),
+    Slot.LOCAL_AVERAGE: lambda v, s: say("collected_money", n=_number(v)) if isinstance(v, (int, float))
+    else say("collected_average_unknown"),
     Slot.BIRTH: _birth,
     "calc_injury": _injury,
     Slot.KNOWN_ON: _date,

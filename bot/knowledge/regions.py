@@ -2,9 +2,11 @@
 
 The table holds, for each of the 31 province-level regions of mainland China, its place names,
 its current minimum wage (最低工资规定 第10条: adjusted at least every two years, so figures go
-stale) and the days its population and family-planning regulation adds to the national 98 days
-of maternity leave (女职工劳动保护特别规定 第7条). Figures are data, never code: this module only
-parses, validates and indexes them.
+stale), the days its population and family-planning regulation adds to the national 98 days
+of maternity leave (女职工劳动保护特别规定 第7条), and where the province's own rules differ from
+第7条, its figures for a difficult birth, each extra baby, a miscarriage and the second or third
+child (``maternity_rules``). Figures are data, never code: this module only parses, validates and
+indexes them.
 
 Ambiguous place names (a short form shared with another place, or an everyday word) are kept in
 the file but never resolved: :func:`region_of` returns ``None`` for them and :func:`place_names`
@@ -13,10 +15,11 @@ leaves them out, because naming the wrong province is worse than asking the work
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -26,6 +29,7 @@ DEFAULT_PATH = PROJECT_ROOT / "data" / "knowledge" / "regions.yml"
 REGION_COUNT = 31
 # 最低工资规定 第10条: a standard older than this is probably superseded.
 ADJUSTMENT_INTERVAL_YEARS = 2
+T = TypeVar("T")
 
 
 class RegionDataError(ValueError):
@@ -47,6 +51,8 @@ class MinimumWage:
     source: str
     verified: bool
     note: str | None = None
+    # The places each monthly tier applies to, where the source names them ("深圳市"); None: unnamed.
+    places: tuple[str | None, ...] = ()
 
     def possibly_outdated(self, today: dt.date) -> bool:
         """True when no effective date is known or the standard is older than the adjustment interval."""
@@ -68,6 +74,66 @@ class MaternityExtension:
     note: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class SourcedRule:
+    """What every regional maternity rule carries: the article a worker is shown, where it was read."""
+
+    cites: str
+    source: str
+    verified: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DifficultBirth(SourcedRule):
+    """Days a difficult birth adds instead of the national 15; ``caesarean``: whether the region's
+    rule counts a caesarean section as a difficult birth (None: the rule does not say)."""
+
+    days: int
+    caesarean: bool | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MultipleBirth(SourcedRule):
+    """Days each extra baby of a multiple birth adds instead of the national 15."""
+
+    days_per_baby: int
+
+
+@dataclass(frozen=True)
+class MiscarriageTier:
+    """From ``from_months`` of pregnancy: ``days`` of leave (up to ``up_to_days`` on medical advice)."""
+
+    from_months: int
+    days: int
+    up_to_days: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Miscarriage(SourcedRule):
+    """The region's leave for a miscarriage, by months of pregnancy (replaces 15 / 42 days)."""
+
+    tiers: tuple[MiscarriageTier, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaterChildren(SourcedRule):
+    """Extension days for the second and third child where they differ from the first child's."""
+
+    second: int | None
+    third: int | None
+
+
+@dataclass(frozen=True)
+class MaternityRules:
+    """Where the region's own rules replace a national maternity figure; None: 第7条 applies."""
+
+    difficult_birth: DifficultBirth | None = None
+    multiple_birth: MultipleBirth | None = None
+    miscarriage: Miscarriage | None = None
+    later_children: LaterChildren | None = None
+
+
 @dataclass(frozen=True)
 class Region:
     id: str
@@ -76,6 +142,7 @@ class Region:
     cities: tuple[City, ...]
     minimum_wage: MinimumWage
     maternity_extension: MaternityExtension
+    maternity_rules: MaternityRules = MaternityRules()
 
 
 @dataclass(frozen=True)
@@ -126,6 +193,7 @@ def _parse_region(region_id: str, entry: object) -> Region:
         maternity_extension=_parse_maternity(
             f"{where}.maternity_extension", entry.get("maternity_extension")
         ),
+        maternity_rules=_parse_rules(f"{where}.maternity_rules", entry.get("maternity_rules") or {}),
     )
 
 
@@ -155,7 +223,10 @@ def _parse_wage(where: str, entry: object) -> MinimumWage:
         source=_source(where, block),
         verified=_verified(where, block),
         note=_note(block),
+        places=_places(f"{where}.places", block.get("places")),
     )
+    if len(wage.places) > len(wage.monthly):
+        raise RegionDataError(f"{where}.places: more places than monthly tiers")
     if wage.verified and (wage.effective is None or not wage.monthly or not wage.hourly):
         raise RegionDataError(f"{where}: verified rows need 'effective', 'monthly' and 'hourly'")
     return wage
@@ -176,6 +247,82 @@ def _parse_maternity(where: str, entry: object) -> MaternityExtension:
     if extension.verified and (extension.days is None or extension.effective is None):
         raise RegionDataError(f"{where}: verified rows need 'days' and 'effective'")
     return extension
+
+
+def _parse_rules(where: str, entry: object) -> MaternityRules:
+    block = _block(where, entry)
+    unknown = set(block) - {"difficult_birth", "multiple_birth", "miscarriage", "later_children"}
+    if unknown:
+        raise RegionDataError(f"{where}: unknown rules {sorted(unknown)}")
+    return MaternityRules(
+        difficult_birth=_optional(block, "difficult_birth", where, _parse_difficult),
+        multiple_birth=_optional(block, "multiple_birth", where, _parse_multiple),
+        miscarriage=_optional(block, "miscarriage", where, _parse_miscarriage),
+        later_children=_optional(block, "later_children", where, _parse_later_children),
+    )
+
+
+def _optional(block: Mapping[str, object], name: str, where: str,
+              parse: Callable[[str, Mapping[str, object]], T]) -> T | None:
+    return None if block.get(name) is None else parse(f"{where}.{name}", _block(f"{where}.{name}", block[name]))
+
+
+def _sourced(where: str, block: Mapping[str, object]) -> dict[str, object]:
+    """The fields every rule carries: what to cite to the worker, where it was read, verified."""
+    cites = str(block.get("cites") or "").strip()
+    if not cites:
+        raise RegionDataError(f"{where}: missing 'cites' (the article a worker is shown)")
+    return {"cites": cites, "source": _source(where, block), "verified": _verified(where, block),
+            "note": _note(block)}
+
+
+def _parse_difficult(where: str, block: Mapping[str, object]) -> DifficultBirth:
+    caesarean = block.get("caesarean")
+    if caesarean is not None and not isinstance(caesarean, bool):
+        raise RegionDataError(f"{where}.caesarean: must be true, false or null")
+    return DifficultBirth(days=_days(f"{where}.days", block.get("days")), caesarean=caesarean,
+                          **_sourced(where, block))
+
+
+def _parse_multiple(where: str, block: Mapping[str, object]) -> MultipleBirth:
+    return MultipleBirth(days_per_baby=_days(f"{where}.days_per_baby", block.get("days_per_baby")),
+                         **_sourced(where, block))
+
+
+def _parse_miscarriage(where: str, block: Mapping[str, object]) -> Miscarriage:
+    raw = block.get("tiers")
+    if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
+        raise RegionDataError(f"{where}.tiers: must be a list of {{from_months, days}} mappings")
+    tiers = tuple(MiscarriageTier(
+        from_months=_whole(f"{where}.tiers.from_months", t.get("from_months")),
+        days=_days(f"{where}.tiers.days", t.get("days")),
+        up_to_days=None if t.get("up_to_days") is None else _days(f"{where}.tiers.up_to_days", t["up_to_days"]),
+    ) for t in raw)
+    starts = [t.from_months for t in tiers]
+    if starts[0] != 0 or starts != sorted(set(starts)):
+        raise RegionDataError(f"{where}.tiers: must start at 0 months and rise")
+    if any(t.up_to_days is not None and t.up_to_days < t.days for t in tiers):
+        raise RegionDataError(f"{where}.tiers: up_to_days must not be below days")
+    return Miscarriage(tiers=tiers, **_sourced(where, block))
+
+
+def _parse_later_children(where: str, block: Mapping[str, object]) -> LaterChildren:
+    second, third = (None if block.get(k) is None else _days(f"{where}.{k}", block[k]) for k in ("second", "third"))
+    if second is None and third is None:
+        raise RegionDataError(f"{where}: give 'second' or 'third'")
+    return LaterChildren(second=second, third=third, **_sourced(where, block))
+
+
+def _whole(where: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RegionDataError(f"{where}: must be a whole number")
+    return value
+
+
+def _days(where: str, value: object) -> int:
+    if _whole(where, value) <= 0:
+        raise RegionDataError(f"{where}: must be a positive whole number")
+    return int(value)  # type: ignore[arg-type]
 
 
 def _block(where: str, entry: object) -> dict[str, object]:
@@ -203,6 +350,14 @@ def _tiers(where: str, value: object) -> tuple[float, ...]:
     if any(a < b for a, b in zip(value, value[1:])):
         raise RegionDataError(f"{where}: tiers must be sorted highest first")
     return tuple(value)
+
+
+def _places(where: str, value: object) -> tuple[str | None, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(v is None or (isinstance(v, str) and v.strip()) for v in value):
+        raise RegionDataError(f"{where}: must be a list of place names or nulls, one per monthly tier")
+    return tuple(v.strip() if v else None for v in value)
 
 
 def _positive_number(value: object) -> bool:

@@ -1,10 +1,12 @@
-"""Rasa component: a second topic in the same message ("未签合同又不交社保").
+"""Rasa component: the other topics of the same message ("未签合同又不交社保").
 
 Runs after the FallbackClassifier. When the message is answered as a topic and also names
 another topic that the model ranks close (bot/knowledge/signals.py: its signal words, and among
 the three best-ranked topics), it adds an ``also_topic`` entity naming it; a rule then offers
-that topic as a button after the answer ("你还提到了：社会保险"). The signal words are compiled
-into the model at training time, so a running model never depends on the data folder.
+that topic as a button after the answer ("你还提到了：社会保险"). A story that raises several
+problems ("没签合同…被辞退了，工资也没发") gets one ``also_topic`` entity for each other topic, all
+listed after the answer (signals.other_topics). The signal words are compiled into the model at
+training time, so a running model never depends on the data folder.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.knowledge.signals import ALSO_ENTITY, load_signals, second_topic
+from bot.knowledge.signals import ALSO_ENTITY, load_signals, other_topics
 from bot.nlu.model_files import load_json, save_json
 
 logger = logging.getLogger(__name__)
@@ -65,11 +67,11 @@ class AlsoMentioned(GraphComponent, IntentClassifier):
             return messages
         for message in messages:
             intent = (message.get(INTENT) or {}).get("name")
-            also = second_topic(intent, message.get(INTENT_RANKING_KEY) or [], message.get(TEXT) or "",
-                                self._signals)
-            if also is None:
+            others = other_topics(intent, message.get(INTENT_RANKING_KEY) or [], message.get(TEXT) or "",
+                                  self._signals)
+            if not others:
                 continue
-            entity = {"entity": ALSO_ENTITY, "value": also, "start": 0, "end": 0,
-                      "extractor": self.__class__.__name__}
-            message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
+            entities = [{"entity": ALSO_ENTITY, "value": also, "start": 0, "end": 0,
+                         "extractor": self.__class__.__name__} for also in others]
+            message.set(ENTITIES, [*(message.get(ENTITIES) or []), *entities], add_to_output=True)
         return messages

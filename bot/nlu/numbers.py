@@ -1,8 +1,9 @@
-"""Numeric entities in colloquial Chinese worker messages: durations, money, hours, dates.
+"""Numeric entities in colloquial Chinese worker messages: durations, money, hours, days worked, dates.
 
 ``extract_numbers("我在这家厂干了三年半，月薪六千", today)`` gives a ``duration`` of 42
-(months) and ``money`` of 6000 (yuan). Hours are hours; dates are ISO strings with the
-precision said (see :mod:`bot.nlu.dates`). Numbers are int when whole, else float. Vague
+(months) and ``money`` of 6000 (yuan). Hours are hours; ``days`` are days worked, only
+next to a word of work ("加班了两天", "上了7天班": not "给我3天时间", "一个月休两天"); dates are
+ISO strings with the precision said (see :mod:`bot.nlu.dates`). Numbers are int when whole, else float. Vague
 amounts ("十几年", "五六千", "大半年", "几个小时") give nothing rather than a guess; a
 bare number is money only with a money cue ("工资4500", "拿4500"), so "3个人", ages,
 phone numbers, percentages and "第47条" are never money. Pure Python, regexes compiled
@@ -24,8 +25,8 @@ from bot.nlu.dates import find_dates, months_ago
 
 logger = logging.getLogger(__name__)
 
-DURATION, MONEY, HOURS, DATE = "duration", "money", "hours", "date"
-_PRIORITY = {DATE: 0, DURATION: 1, HOURS: 2, MONEY: 3}
+DURATION, MONEY, HOURS, DATE, DAYS = "duration", "money", "hours", "date", "days"
+_PRIORITY = {DATE: 0, DURATION: 1, HOURS: 2, MONEY: 3, DAYS: 4}
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ _MONEY = re.compile(rf"""
     (?:[ ]?(?P<unit>块钱|块|元钱|元|圆|毛钱|角钱|毛)
         (?:(?P<frac>(?<=块)[一二三四五六七八九\d])(?![\d个天年月号日点十百千万])(?:毛|角)?)?)?""", re.X)
 
+# Days worked: a count of days right after a word of work ("加班了两天", "值了三天班") or
+# followed by 班 ("加了两天班"); never "每天", "前两天", "这两天" (a time, not a count).
+_DAYS = re.compile(rf"(?:(?P<num>{_NUM})个?(?P<half>半)?|(?P<halfonly>半))天(?P<half2>半(?![年月个]))?(?P<shift>的?班)?")
+_WORK_BEFORE = re.compile(r"(?:加班|加|上班|上|干|做|工作|值班|值|出勤|上岗|开工)了?(?:整整|足足|差不多|大概|快)?$")
 _CUE = re.compile(r"工资|月薪|底薪|薪水|薪资|薪酬|工钱|收入|月入|年薪|时薪|日薪|计件|单价|工价|拿|给|发|扣|罚"
                   r"|赔|补偿|押金|欠|奖金|提成|补贴|津贴|补助|费|税前|税后|到手|实发|应发|挣|赚|报销|钱"
                   r"|共计|一共|总共|合计|涨|降|借|基数|社保|公积金|[一每]个?月|[一每]个?小时")
@@ -120,7 +125,7 @@ def extract_numbers(text: str, today: date) -> list[Found]:
     try:
         norm = text.translate(_WIDTH)
         cands: list[_Cand] = [(DATE, s, e, v) for s, e, v in find_dates(norm, today)]
-        cands += _durations(norm, today) + _hours(norm) + _money(norm)
+        cands += _durations(norm, today) + _hours(norm) + _money(norm) + _days(norm)
         return _select(text, cands)
     except Exception:  # a parser for free text must never take the conversation down
         logger.exception("numeric entity extraction failed (length %d)", len(text))
@@ -216,6 +221,25 @@ def _hours_value(m: re.Match[str], text: str) -> Decimal | None:
             return None
         hours += round(minutes / 60, 2)
     return hours if hours and 0 < hours <= _MAX_HOURS else None
+
+
+def _days(text: str) -> list[_Cand]:
+    out: list[_Cand] = []
+    for m in _DAYS.finditer(text):
+        worked = m["shift"] or _WORK_BEFORE.search(text, max(0, m.start() - 8), m.start())
+        if not worked or (m.start() and text[m.start() - 1] in "每第前这那后几"):
+            continue
+        if m["halfonly"]:
+            days: Decimal | None = Decimal("0.5")
+        else:
+            days = _num(m["num"])
+            if days is not None and (m["half"] or m["half2"]):
+                days += Decimal("0.5")
+            if m["num"] in _ONES and not (m["half"] or m["half2"]) and _is_rate(text, m.start(), m.end()):
+                days = None  # "加班一天200块": a rate
+        ok = days is not None and 0 < days <= 366
+        out.append((DAYS, m.start(), m.end(), _out(days) if ok else None))
+    return out
 
 
 def _money(text: str) -> list[_Cand]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,18 +122,36 @@ class ChannelService:
             return ChannelRecipient(user.channel, user.external_id, user.last_inbound_at,
                                     user.subscribed)
 
-    def set_menu(self, sender_id: str, payloads: list[str] | None) -> None:
-        """The numbered options the user was last shown (None: the last message had none)."""
+    def set_menu(self, sender_id: str, payloads: list[str] | None, details: str | None = None) -> None:
+        """The numbered options the user was last shown (None: the last message had none) and, when
+        the answer folded some, the details behind it (else the earlier details are kept)."""
         with self.db.transaction() as session:
             user = _user(session, sender_id)
             if user is not None:
                 user.menu = payloads or None
                 user.updated_at = self.clock()
+                if details:
+                    user.details, user.details_at = details, user.updated_at
 
     def menu(self, sender_id: str) -> list[str]:
         with self.db.transaction() as session:
             user = _user(session, sender_id)
             return list(user.menu or []) if user is not None else []
+
+    def details(self, sender_id: str, max_age: timedelta) -> str | None:
+        """The details behind the user's last calculation, unless older than ``max_age``."""
+        with self.db.transaction() as session:
+            user = _user(session, sender_id)
+            if user is None or not user.details or user.details_at is None:
+                return None
+            return user.details if self.clock() - user.details_at <= max_age else None
+
+    def purge_details(self, older_than: timedelta) -> int:
+        """Forget details nobody can ask for any more (they carry the worker's own figures)."""
+        with self.db.transaction() as session:
+            result = session.execute(update(ChannelUser).where(ChannelUser.details_at < self.clock() - older_than)
+                                     .values(details=None, details_at=None))
+            return result.rowcount or 0
 
     # -- API tokens --------------------------------------------------------------------------
     def token(self, channel: str) -> tuple[str, datetime] | None:

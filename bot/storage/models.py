@@ -273,6 +273,9 @@ class ChannelUser(Base):
     last_inbound_at = Column(DateTime())
     # Payloads of the numbered options last shown, so a reply "2" means the second one.
     menu = Column(JSON)
+    # The working and statutes behind the last calculation, sent when the user replies "依据".
+    details = Column(Text)
+    details_at = Column(DateTime())
     updated_at = Column(DateTime(), nullable=False, default=utcnow)
 
     __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_channel_users_external"),)

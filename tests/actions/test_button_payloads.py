@@ -182,10 +182,10 @@ def test_every_wechat_menu_item_reaches_rasa_as_its_intent(domain: Domain) -> No
         assert_rasa_reads(payload, domain)
 
 
-def action_clarify_messages(domain: Domain, ranking: list[tuple[str, float]]) -> list[dict]:
-    """What ``action_clarify`` says to an unsure parse with ``ranking``, as Rasa delivers it."""
+def action_clarify_messages(domain: Domain, ranking: list[tuple[str, float]], text: str = "…") -> list[dict]:
+    """What ``action_clarify`` says to an unsure parse of ``text`` with ``ranking``, as Rasa delivers it."""
     tracker = _fresh_tracker(domain)
-    tracker.update(UserUttered("…", intent={"name": "nlu_fallback", "confidence": 0.3}, input_channel=CHANNEL,
+    tracker.update(UserUttered(text, intent={"name": "nlu_fallback", "confidence": 0.3}, input_channel=CHANNEL,
                                parse_data={"intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}))
     sdk_tracker = Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
     dispatcher = CollectingDispatcher()
@@ -230,17 +230,49 @@ def test_out_of_scope_is_redirected_when_sure_and_asked_back_when_not(domain: Do
 
 
 def test_a_second_topic_named_is_offered_as_a_button_without_changing_the_conversation_topic(domain: Domain) -> None:
+    [message] = action_also_mentioned_messages(domain, "labour_contract", ["social_insurance"])
+    assert message["text"].startswith("你还提到了：社会保险")
+    assert _buttons(message) == [("社会保险", "/social_insurance")]
+    assert not message.get("custom")          # no topic tag: the follow-ups stay on the answered topic
+    assert_rasa_reads("/social_insurance", domain)
+
+
+def action_also_mentioned_messages(domain: Domain, intent: str, others: list[str]) -> list[dict]:
+    """What ``action_also_mentioned`` says after the answer of ``intent``, the message naming ``others``."""
     tracker = _fresh_tracker(domain)
-    tracker.update(UserUttered("没签合同又不交社保", intent={"name": "labour_contract", "confidence": 0.6},
-                               input_channel=CHANNEL,
-                               entities=[{"entity": "also_topic", "value": "social_insurance", "start": 0, "end": 0}]))
+    tracker.update(UserUttered("…", intent={"name": intent, "confidence": 0.6}, input_channel=CHANNEL,
+                               entities=[{"entity": "also_topic", "value": o, "start": 0, "end": 0} for o in others]))
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAlsoMentioned().run(dispatcher, Tracker.from_dict(tracker.current_state(EventVerbosity.ALL)),
                                           domain.as_dict()))
     nlg = TemplatedNaturalLanguageGenerator(domain.responses)
     uttered = asyncio.run(RemoteAction._utter_responses(dispatcher.messages, CollectingOutputChannel(), nlg, tracker))
-    [message] = [event.data | {"text": event.text} for event in uttered if isinstance(event, BotUttered)]
-    assert message["text"].startswith("你还提到了：社会保险")
-    assert _buttons(message) == [("社会保险", "/social_insurance")]
-    assert not message.get("custom")          # no topic tag: the follow-ups stay on the answered topic
-    assert_rasa_reads("/social_insurance", domain)
+    return [event.data | {"text": event.text} for event in uttered if isinstance(event, BotUttered)]
+
+
+def test_a_story_with_several_problems_lists_the_others_after_the_answer_and_a_person(domain: Domain) -> None:
+    [message] = action_also_mentioned_messages(domain, "labour_contract",
+                                               ["overtime_pay", "dismissal_compensation", "wage_arrears"])
+    assert message["text"].startswith("你的情况里还涉及：加班费 · 解除劳动合同与经济补偿 · 拖欠工资、克扣工资。")
+    assert _buttons(message) == [("加班费", "/overtime_pay"), ("解除劳动合同与经济补偿", "/dismissal_compensation"),
+                                 ("拖欠工资、克扣工资", "/wage_arrears"), ("转人工", "/request_human")]
+    assert not message.get("custom")          # the conversation's topic stays the one answered
+    for _, payload in _buttons(message):
+        assert_rasa_reads(payload, domain)
+
+
+def test_a_story_the_model_cannot_place_gets_every_problem_it_raises_to_pick_from(domain: Domain) -> None:
+    ranking = [("nlu_fallback", 0.2), ("labour_contract", 0.32), ("dismissal_compensation", 0.25),
+               ("wage_arrears", 0.22), ("social_insurance", 0.12), ("resignation", 0.02)]
+    story = "在厂里干了两年，一直没签劳动合同，也没交社保，上个月老板把我开除了，还欠我两个月工资"
+    [message] = action_clarify_messages(domain, ranking, story)
+    assert message["text"].startswith("你说的情况涉及好几个问题：劳动合同签订 · 社会保险 · 解除劳动合同与经济补偿 · 拖欠工资")
+    assert _buttons(message) == [("劳动合同签订", "/labour_contract"), ("社会保险", "/social_insurance"),
+                                 ("解除劳动合同与经济补偿", "/dismissal_compensation"),
+                                 ("拖欠工资、克扣工资", "/wage_arrears"), ("转人工", "/request_human")]
+    # an ask-back for the analytics and the teaching inbox, in the order shown
+    assert message["custom"] == {"clarify": ["labour_contract", "social_insurance", "dismissal_compensation",
+                                             "wage_arrears"]}
+    # one problem named, or two: the usual ask-back between the model's best topics
+    [usual] = action_clarify_messages(domain, ranking, "没签劳动合同，上个月被开除了")
+    assert usual["text"].startswith("你想问的是哪一个？")

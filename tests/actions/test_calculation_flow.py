@@ -22,13 +22,20 @@ def said(stack: Stack, sender: str, text: str) -> str:
     return "\n".join(stack.say(sender, text))
 
 
-def test_all_numbers_in_one_message_give_the_result_in_one_reply(servers: Stack):
-    reply = said(servers, new_worker(), "我在这家厂干了三年半，月薪六千，上个月被辞退了，能拿多少补偿")
-    assert "经济补偿计算" in reply
-    assert "4个月" in reply and "24000" in reply           # N
-    assert "30000" in reply and "48000" in reply            # N+1, 2N
-    assert "《劳动合同法》第47条" in reply
-    assert "我要投诉" in reply and "转人工" in reply           # what the worker can do next
+def test_all_numbers_in_one_message_ask_only_the_cause_that_decides_the_figure(servers: Stack):
+    sender = new_worker()
+    asked = servers.answer(sender, "我在这家厂干了三年半，月薪六千，上个月被辞退了，能拿多少补偿")
+    text = "\n".join(m.get("text") or "" for m in asked)
+    assert "经济补偿（N）是4个月工资，共24000元" in text and "你的情况是哪一种" in text   # 第47条 N, then the cause
+    assert "30000" not in text and "48000" not in text                  # not three figures at once
+    buttons = {b["title"]: b["payload"] for m in asked for b in m.get("buttons") or []}
+    assert {"违法辞退（2N）", "不清楚"} <= set(buttons)
+    reply = said(servers, sender, buttons["不清楚"])
+    assert "经济补偿计算" in reply and "24000" in reply           # N
+    assert "30000" in reply and "48000" in reply                  # one line on N+1, 2N
+    assert "我要投诉" in reply and "转人工" in reply                 # what the worker can do next
+    unlawful = said(servers, sender, buttons["违法辞退（2N）"])       # a button clicked later corrects it
+    assert "48000" in unlawful and "30000" not in unlawful
 
 
 def test_the_bot_asks_only_for_what_is_missing(servers: Stack):
@@ -46,7 +53,8 @@ def test_a_correction_during_the_form_and_after_the_result(servers: Stack):
     assert "月工资" in said(servers, sender, "干了两年被公司辞退了，补偿怎么算")
     corrected = said(servers, sender, "不对，我记错了，是五年")   # corrected, still needs the wage
     assert "月工资" in corrected and "按工作5年算，经济补偿是5个月工资" in corrected
-    result = said(servers, sender, "8000")
+    assert "哪一种" in said(servers, sender, "8000")
+    result = said(servers, sender, "是协商解除的")
     assert "5个月" in result and "40000" in result
     corrected = said(servers, sender, "说错了，月薪是九千")
     assert "45000" in corrected
@@ -66,7 +74,8 @@ def test_numbers_after_the_offer_are_for_the_topic_just_answered(servers: Stack)
     assert "想算算你自己的情况吗" in said(servers, sender, "公司把我辞退了，补偿怎么算")
     asked = said(servers, sender, "我在这干了两年")
     assert "月工资" in asked and "你想算哪一项" not in asked
-    result = said(servers, sender, "7500")
+    assert "你的情况是哪一种" in said(servers, sender, "7500")   # the cause decides N, N+1 or 2N
+    result = said(servers, sender, "不清楚")
     assert "经济补偿计算" in result and "15000" in result      # 2 years -> 2 months' wage (第47条)
 
 

@@ -215,6 +215,15 @@ async def test_numbered_options_map_digits_back_to_buttons(harness: Harness) -> 
 
 
 # -- timing: slow and long answers through the customer-service API -----------------------------
+async def sent_through_api(fake_api: FakeWeChatApi, user: str) -> list[str]:
+    """What reached ``user`` through the API, once something has (within 5 s)."""
+    for _ in range(50):
+        if fake_api.messages_to(user):
+            break
+        await asyncio.sleep(0.1)
+    return fake_api.messages_to(user)
+
+
 async def test_slow_answer_is_acknowledged_then_delivered_through_the_api(
         store_url: str, fake_api: FakeWeChatApi) -> None:
     harness = _harness("wechat", fake_api.url, reply_seconds=0.3)
@@ -226,11 +235,7 @@ async def test_slow_answer_is_acknowledged_then_delivered_through_the_api(
     assert response.text == "success" and time.monotonic() - started < 1.0
     retry = await harness.post(xml)  # WeChat retries while we are still working: not run again
     assert retry.text == "success"
-    for _ in range(50):
-        if fake_api.messages_to(user):
-            break
-        await asyncio.sleep(0.1)
-    assert fake_api.messages_to(user) == ["答：慢问题"]
+    assert await sent_through_api(fake_api, user) == ["答：慢问题"]
     assert harness.bot.texts == ["慢问题"]
 
 
@@ -240,11 +245,7 @@ async def test_long_answer_is_split_within_wechat_limits(store_url: str, fake_ap
     harness.bot.answers["长"] = [{"text": "\n".join([paragraph] * 60)}]
     user = _user()
     assert await harness.say(user, "长") is None  # acknowledged; the pieces go through the API
-    for _ in range(50):
-        if fake_api.messages_to(user):
-            break
-        await asyncio.sleep(0.1)
-    pieces = fake_api.messages_to(user)
+    pieces = await sent_through_api(fake_api, user)
     assert len(pieces) > 1 and all(len(p.encode("utf-8")) <= 2048 for p in pieces)
     assert "\n".join(pieces) == "\n".join([paragraph] * 60)
 
@@ -365,3 +366,80 @@ async def test_a_waiting_worker_hears_the_message_arrived_and_staff_replies_carr
                                         "staff_name": "李干事", "staff_message_id": 7})
     await output.send_response(sender, {"text": "工会的李干事已接入", "notice": True, "staff_message_id": 8})
     assert fake_api.messages_to(user) == ["【工会 李干事】我是工会的李干事，马上联系你", "工会的李干事已接入"]
+
+
+# -- a calculation: the conclusion, then its details when the worker replies "依据" -------------------
+def _calculation() -> list[dict]:
+    """What action_calculate sends for "干了三年，月薪一万，被辞退" (劳动合同法 第47条: N = 3 months, 30000)."""
+    from datetime import date
+
+    from bot.knowledge.calc import economic_compensation, render_parts
+
+    parts = render_parts(economic_compensation(36, 10000, cause="lawful", today=date(2026, 12, 6)))
+    return [{"text": parts.conclusion, "custom": {"topic": "dismissal_compensation", **parts.payload()}},
+            {"text": "数字说错了可以直接告诉我改正。", "buttons": [{"title": "我要投诉", "payload": "/file_complaint"},
+                                                       {"title": "转人工", "payload": "/request_human"}]}]
+
+
+CALCULATE = "干了三年月薪一万被辞退能拿多少"
+
+
+async def test_a_calculation_sends_its_conclusion_and_yiju_its_working(harness: Harness) -> None:
+    harness.bot.answers[CALCULATE] = _calculation()
+    details = harness.bot.answers[CALCULATE][0]["custom"]["details"]["text"]
+    user = _user()
+    reply = await harness.say(user, CALCULATE)
+    assert reply.startswith("帮你算好了（经济补偿计算）：\n经济补偿（N）：3个月 × 10000元 = 30000元。\n"
+                            + replies()["wechat_details_hint"] + "\n\n")
+    assert "月工资应按" not in reply and "《劳动合同法》" not in reply and "1. 我要投诉" in reply
+    assert await harness.say(user, "依据") == details  # the working and the statutes, in full
+    assert "1. 月工资应按解除或终止合同前12个月的平均工资" in details and "《劳动合同法》第47条" in details
+    assert await harness.say(user, "查看依据。") == details
+    assert harness.bot.texts == [CALCULATE]  # the channel answered "依据": the model was not asked
+    await harness.say(user, "2")  # the options shown with the calculation still count
+    assert harness.bot.texts[-1] == "/request_human"
+
+
+async def test_yiju_gives_only_the_proven_senders_own_details(harness: Harness) -> None:
+    harness.bot.answers[CALCULATE] = _calculation()
+    worker, other = _user(), _user()
+    await harness.say(worker, CALCULATE)
+    assert await harness.say(other, "依据") == replies()["wechat_details_none"]  # nothing of the worker's
+    # Claiming to be the worker without WeChat's signature gets nothing.
+    params, body = harness.sim.signed(harness.sim.text(worker, "依据"))
+    key = "msg_signature" if harness.sim.crypto is not None else "signature"
+    forged = await harness.post_raw(dict(params, **{key: "0" * 40}), body)
+    assert forged.status == 403 and "30000" not in forged.text and "《劳动合同法》" not in forged.text
+
+
+async def test_yiju_with_nothing_kept_or_kept_too_long_gets_a_short_answer(harness: Harness) -> None:
+    user = _user()
+    assert await harness.say(user, "依据") == replies()["wechat_details_none"]
+    assert harness.bot.texts == []
+    harness.bot.answers[CALCULATE] = _calculation()
+    await harness.say(user, "你好")  # an answer without details keeps nothing
+    assert await harness.say(user, "依据") == replies()["wechat_details_none"]
+    await harness.say(user, CALCULATE)
+    await harness.say(user, "你好")  # a later answer without details keeps the calculation's
+    assert "《劳动合同法》第47条" in await harness.say(user, "依据")
+    sender = harness.bot.received[0].sender_id
+    with harness.store.db.transaction() as session:
+        session.query(ChannelUser).filter_by(sender_id=sender).one().details_at -= timedelta(hours=25)
+    assert await harness.say(user, "依据") == replies()["wechat_details_none"]
+    assert harness.store.purge_details(timedelta(hours=24)) == 1  # and then not kept at all
+    with harness.store.db.transaction() as session:
+        assert session.query(ChannelUser).filter_by(sender_id=sender).one().details is None
+    await harness.say(user, "辞退的依据是什么")  # a question about 依据 goes to the model
+    assert harness.bot.texts[-1] == "辞退的依据是什么"
+
+
+async def test_details_longer_than_one_message_go_through_the_api(store_url: str, fake_api: FakeWeChatApi) -> None:
+    harness = _harness("wechat", fake_api.url)
+    paragraph = "依照劳动合同法第四十七条，经济补偿按劳动者在本单位工作的年限，每满一年支付一个月工资的标准向劳动者支付。"
+    long_details = "\n".join([paragraph] * 40)
+    harness.bot.answers["算"] = [{"text": "帮你算好了：30000元。", "custom": {"details": {"text": long_details}}}]
+    user = _user()
+    assert await harness.say(user, "算") == "帮你算好了：30000元。\n" + replies()["wechat_details_hint"]
+    assert await harness.say(user, "依据") is None  # acknowledged; the pieces go through the API
+    pieces = await sent_through_api(fake_api, user)
+    assert len(pieces) > 1 and "\n".join(pieces) == long_details

@@ -31,3 +31,19 @@ def test_digit_choices() -> None:
     assert [choice(t, menu) for t in ["1", " 2 ", "２", "2.", "3", "0", "一", "12号", "1"]][:8] == \
         ["/a", "/b", "/b", "/b", None, None, None, None]
     assert choice("1", []) is None
+
+
+def test_folded_details_are_kept_apart_and_a_line_under_the_conclusion_says_how_to_see_them() -> None:
+    messages = [{"text": "帮你算好了：\n经济补偿30000元。"},
+                {"custom": {"topic": "dismissal_compensation", "details": {"label": "查看依据", "text": "计算过程：…\n依据：第47条"}}},
+                {"text": "还想算别的吗？"}]
+    rendered = render(messages)
+    hint = replies()["wechat_details_hint"]
+    assert rendered.texts == [f"帮你算好了：\n经济补偿30000元。\n{hint}\n\n还想算别的吗？"]
+    assert rendered.details == "计算过程：…\n依据：第47条"
+
+
+def test_an_answer_without_details_has_no_hint() -> None:
+    for custom in ({"topic": "wage_arrears"}, {"details": {"text": "  "}}, {"details": "依据"}, {"details": {"text": 3}}):
+        rendered = render([{"text": "【拖欠工资】……"}, {"custom": custom}])
+        assert rendered.texts == ["【拖欠工资】……"] and rendered.details is None

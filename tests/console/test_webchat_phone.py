@@ -317,3 +317,70 @@ def test_a_long_staff_reply_also_opens_at_its_first_line(browser, web_url):
     staff = page.locator(".msg.staff")  # the name, then the bubble
     assert 0 <= _top_gap(page, staff) <= 24
     page.context.close()
+
+
+CALC_NEXT = ("以上是按你提供的情况估算，实际以当地规定和具体情况为准。数字说错了可以直接告诉我改正。单位不按规定执行的，"
+             "可以说“我要投诉”，或者“转人工”找工会工作人员；维权热线12351。")
+
+
+def _compensation_result() -> tuple[str, dict]:
+    """The real result of "干了三年，月薪一万，被辞退" as action_calculate sends it (劳动合同法 第47条:
+    3 months' wage = 30000; N+1 40000; 2N 60000): the conclusion, then the details in custom."""
+    from datetime import date
+
+    from bot.knowledge.calc import economic_compensation, render_parts
+    from bot.knowledge.topics import topic_tag
+
+    parts = render_parts(economic_compensation(36, 10000, today=date(2026, 12, 6)))
+    return parts.conclusion, {**topic_tag("dismissal_compensation"), **parts.payload()}
+
+
+def test_a_calculation_opens_with_its_conclusion_on_one_screen_and_folds_the_working(browser, web_url, tmp_path):
+    page = open_chat(browser, web_url)
+    for n in range(6):  # an earlier conversation fills the screen
+        bot_says(page, f"之前的回答{n}\n" * 4)
+    page.fill("#input", "我干了三年，月薪一万，被辞退能拿多少")
+    page.locator("#send").tap()
+    conclusion, custom = _compensation_result()
+    bot_says(page, conclusion, custom=custom)
+    bot_says(page, CALC_NEXT, buttons=[("我要投诉", "/file_complaint"), ("转人工", "/request_human")])
+    page.screenshot(path=str(tmp_path / "compensation-390x844.png"))
+
+    answer = page.locator(".msg.bot", has_text="帮你算好了（经济补偿计算）")
+    fold = answer.locator("details.basis")
+    assert fold.count() == 1 and not fold.evaluate("d => d.open")
+    for figure in ("30000元", "40000元", "60000元"):  # the figures without opening anything
+        assert page.get_by_text(figure, exact=False).first.is_visible()
+    assert not page.get_by_text("依据：《劳动合同法》第47条").is_visible()  # the statutes are folded
+    # The whole reply, down to its buttons, is on the screen: nothing to scroll.
+    log_box = page.locator("#log").bounding_box()
+    assert _top_gap(page, answer) >= 0
+    quick = page.locator(".quick").last.bounding_box()
+    assert quick["y"] + quick["height"] <= log_box["y"] + log_box["height"] + 1
+
+    fold.locator("summary").tap()  # 查看依据
+    assert fold.evaluate("d => d.open") and fold.locator("summary").inner_text() == "查看依据"
+    assert "1. 月工资应按解除或终止合同前12个月的平均工资" in fold.inner_text()
+    assert page.get_by_text("依据：《劳动合同法》第47条", exact=False).count() == 1
+
+    page.reload()  # kept with the transcript, folded again
+    connected(page)
+    kept = page.locator(".msg.bot", has_text="帮你算好了（经济补偿计算）").locator("details.basis")
+    assert kept.count() == 1 and not kept.evaluate("d => d.open")
+    assert page.errors == [] and page.csp_violations == []
+    page.context.close()
+
+
+def test_the_folded_details_are_text_never_markup(browser, web_url):
+    page = open_chat(browser, web_url)
+    hostile = '<img src=x onerror="window.__xss=1">拨打12351<script>window.__xss=3</script>'
+    bot_says(page, "帮你算好了：", custom={"details": {"label": "<b>查看</b>", "text": hostile}})
+    bot_says(page, "没有依据的", custom={"details": {"text": 42}})   # not text: no fold
+    fold = page.locator("details.basis")
+    assert fold.count() == 1
+    assert fold.locator("summary").inner_text() == "<b>查看</b>"
+    fold.locator("summary").tap()
+    assert hostile in fold.inner_text() and fold.locator("img, script, b").count() == 0
+    assert fold.locator("a").evaluate_all("as => as.map(a => a.getAttribute('href'))") == ["tel:12351"]
+    assert page.evaluate("() => window.__xss") is None
+    page.context.close()

@@ -57,7 +57,7 @@ def test_monthly_allowance_only_for_grades_one_to_six(grade):
 def test_seventh_grade_at_6000_is_78000_and_the_provinces_set_the_rest():
     # 第37条: 13 months x 6000 = 78000; the medical and employment benefits on leaving are provincial.
     text = render(work_injury_disability(7, 6000))
-    assert text.splitlines()[1] == "1. 结论：7级伤残，一次性伤残补助金78000元。"   # conclusion first
+    assert text.splitlines()[1] == "结论：7级伤残，一次性伤残补助金78000元。"   # conclusion first
     assert "13个月 × 6000元 = 78000元" in text
     assert "一次性工伤医疗补助金" in text and "一次性伤残就业补助金" in text and "各省" in text
     assert "依据：《工伤保险条例》第37条" in text
@@ -101,7 +101,7 @@ def test_not_appraised_yet_gives_the_range_from_tenth_to_first_grade():
     assert calc.result["lump_sum_low"] == Decimal(7 * 6000)
     assert calc.result["lump_sum_high"] == Decimal(27 * 6000)
     text = render(calc)
-    assert text.splitlines()[1].startswith("1. 结论：伤残等级还没鉴定") and "42000元" in text and "162000元" in text
+    assert text.splitlines()[1].startswith("结论：伤残等级还没鉴定") and "42000元" in text and "162000元" in text
     assert cited(calc, 35, 36, 37)
 
 
@@ -158,7 +158,7 @@ def test_death_in_2025_is_twenty_times_the_2024_urban_income():
     calc = work_injury_death(2025, 54188)
     assert calc.result["lump_sum"] == Decimal(1_083_760)
     text = render(calc)
-    assert text.splitlines()[1].startswith("1. 结论：2025年因工死亡的，一次性工亡补助金1083760元")
+    assert text.splitlines()[1].startswith("结论：2025年因工死亡的，一次性工亡补助金1083760元")
     assert "上一年度（2024年）全国城镇居民人均可支配收入54188元" in text and "× 20 = 1083760元" in text
     assert "丧葬补助金" in text and "6个月" in text and "这里没有计算" in text    # the region's figure
     assert "供养亲属抚恤金" in text and "40%" in text and "30%" in text and "10%" in text

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.knowledge.calc import annual_leave, maternity_leave, medical_period
+from bot.knowledge.calc.leave import RegionalRules
 
 months = st.floats(min_value=0, max_value=600, allow_nan=False)
 
@@ -228,3 +229,15 @@ def test_maternity_leave_rejects_invalid_input(kwargs):
 def test_maternity_leave_is_at_least_98_days_and_adds_up(difficult, babies, extension):
     calc = maternity_leave(difficult=difficult, babies=babies, regional_extension_days=extension)
     assert calc.result["days"] == 98 + 15 * difficult + 15 * (babies - 1) + extension
+
+
+@given(st.integers(1, 10), st.none() | st.integers(1, 90), st.none() | st.integers(1, 30), st.none() | st.integers(0, 365))
+def test_an_undecided_caesarean_gives_the_figure_without_and_with_the_difficult_days(babies, difficult, per_baby, extension):
+    rules = RegionalRules(difficult_days=difficult, per_baby_days=per_baby)
+    calc = maternity_leave(caesarean=True, babies=babies, regional_extension_days=extension, region_name="某省", rules=rules)
+    without = 98 + (per_baby or 15) * (babies - 1) + (extension or 0)
+    assert calc.result["days"] == without                                   # 第7条 names 难产, not 剖宫产
+    assert calc.result["days_if_difficult"] == without + (difficult or 15)
+    assert maternity_leave(difficult=True, caesarean=True, babies=babies, regional_extension_days=extension,
+                           region_name="某省", rules=rules).result == {"days": without + (difficult or 15),
+                                                                          "miscarriage": False}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.knowledge.calc import double_wages, economic_compensation, overtime_pay
+from bot.knowledge.calc import Step, double_wages, economic_compensation, overtime_pay, render_parts
 
 TODAY = date(2025, 1, 1)   # 204 months after 2008-01-01
 months = st.floats(min_value=0, max_value=600, allow_nan=False)
@@ -46,15 +46,19 @@ def test_one_month_per_year_six_months_count_as_a_year(service, wage_months):
     assert calc.basis[0] == "劳动合同法 第47条"
 
 
-def test_all_three_figures_when_the_cause_is_unknown():
+def test_an_unknown_cause_gives_n_and_one_line_on_the_others():
     # 第47条: N = 4 months x 8000 = 32000; 第40条 without notice (实施条例 第20条): N + 8000 = 40000;
-    # unlawful (第87条): 2N = 64000, instead of N (实施条例 第25条).
+    # unlawful (第87条): 2N = 64000, instead of N (实施条例 第25条). Not known: N is the result.
     calc = compensation(42, 8000)
     assert {k: calc.result[k] for k in CAUSE_KEYS} == {
         "lawful": Decimal("32000.00"), "no_notice": Decimal("40000.00"), "unlawful": Decimal("64000.00"),
     }
-    assert "amount" not in calc.result
-    assert [s.key for s in calc.steps[-3:]] == [f"economic_compensation.amount_{c}" for c in CAUSE_KEYS]
+    assert calc.result["amount"] == Decimal("32000.00")
+    assert [s.key for s in calc.steps[-2:]] == ["economic_compensation.amount_lawful",
+                                                "economic_compensation.other_causes"]
+    conclusion = render_parts(calc).conclusion
+    assert "32000元" in conclusion and "40000元" in conclusion and "64000元" in conclusion
+    assert conclusion.count("\n") == 2                  # the warm line, N, one line on N+1 and 2N
     assert {"劳动合同法 第87条", "劳动合同法实施条例 第25条", "劳动合同法实施条例 第20条"} <= set(calc.basis)
 
 
@@ -84,11 +88,24 @@ def test_capped_wage_counts_at_most_twelve_years():
 
 
 def test_without_a_local_average_the_cap_is_flagged_not_guessed():
-    calc = compensation(42, 50000)
+    calc = compensation(42, 15000)
     assert calc.result["capped"] is False
     assert "economic_compensation.cap_unknown" in {n.key for n in calc.notes}
     given_avg = compensation(42, 50000, local_average_wage=10000)
     assert "economic_compensation.cap_unknown" not in {n.key for n in given_avg.notes}
+    assert "economic_compensation.cap_first" not in {s.key for s in given_avg.steps}
+
+
+def test_a_high_wage_without_the_average_opens_with_the_cap():
+    # 第47条 第2款: above 3 x the local average the wage is capped and at most 12 years count; with no
+    # average known, a wage above 15000 (3 x 5000) is told so before any figure.
+    calc = compensation(42, 15000.01)
+    assert calc.steps[0] == Step("economic_compensation.cap_first", {"wage": Decimal("15000.01")})
+    conclusion = render_parts(calc).conclusion.splitlines()
+    assert "3倍" in conclusion[1] and "12年" in conclusion[1] and "没有封顶" in conclusion[1]
+    assert "60000.04元" in conclusion[2]                   # the figure only after the cap
+    assert "economic_compensation.cap_first" not in {
+        s.key for s in compensation(42, 15000).steps}
 
 
 def test_service_before_2008_is_flagged_but_not_computed_differently():
@@ -163,6 +180,33 @@ def test_overtime_shows_only_the_day_types_given():
 def test_overtime_rejects_invalid_hours(bad):
     with pytest.raises(ValueError):
         overtime_pay(5000, bad)
+
+
+def test_days_are_paid_from_the_daily_wage_rounded_once():
+    # 劳社部发〔2008〕3号: 9000 / 21.75 = 413.793...; x 2 days x 300 % = 2482.758... -> 2482.76
+    # (not 413.79 x 6 = 2482.74).
+    calc = overtime_pay(9000, days={"holiday": 2})
+    assert calc.result["holiday"] == calc.result["total"] == Decimal("2482.76")
+    assert "全国年节及纪念日放假办法 第2条" not in calc.basis            # no festival named
+
+
+@pytest.mark.parametrize("festival, said, holiday_days, rest_days", [
+    ("labour_day", 2, 2, 0), ("labour_day", 5, 2, 3), ("national_day", 7, 3, 4),
+    ("spring_festival", 4, 4, 0), ("spring_festival", 8, 4, 4), ("mid_autumn", 1, 1, 0),
+])
+def test_only_a_festivals_statutory_days_are_paid_as_holidays(festival, said, holiday_days, rest_days):
+    calc = overtime_pay(8700, days={"holiday": said}, festival=festival)   # 8700 / 21.75 = 400 a day
+    assert calc.result["holiday"] == Decimal(400 * 3 * holiday_days)
+    assert calc.result["restday"] == Decimal(400 * 2 * rest_days)
+    assert "全国年节及纪念日放假办法 第2条" in calc.basis
+
+
+@pytest.mark.parametrize("kwargs", [{"days": {"holiday": 367}}, {"days": {"night": 1}},
+                                    {"days": {"holiday": 1}, "festival": "christmas"},
+                                    {"daily": {"hours": 25}}, {"days": [("holiday", 1)]}])
+def test_overtime_rejects_invalid_days(kwargs):
+    with pytest.raises(ValueError):
+        overtime_pay(5000, **kwargs)
 
 
 @given(wages, hours, hours, hours, hours)

@@ -192,3 +192,63 @@ def test_a_name_both_clear_and_ambiguous_is_rejected(tmp_path):
 
     with pytest.raises(RegionDataError, match="朝阳"):
         load_regions(write_variant(tmp_path, clear_chaoyang_in_beijing))
+
+
+# ---- maternity_rules: the province's own figures that replace 第7条's --------------------------
+
+
+def test_guangdong_replaces_the_difficult_birth_days_and_sets_its_miscarriage_leave():
+    # 广东省实施《女职工劳动保护特别规定》办法 第十一条: 难产 +30; each extra baby +15; a
+    # miscarriage under 4 months 15 to 30 days, 4 to under 7 months 42, from 7 months 75.
+    rules = REGIONS["广东"].maternity_rules
+    assert rules.difficult_birth.verified and rules.difficult_birth.days == 30
+    assert rules.difficult_birth.caesarean is None      # the article names 难产, not 剖宫产
+    assert rules.multiple_birth.verified and rules.multiple_birth.days_per_baby == 15
+    assert [(t.from_months, t.days, t.up_to_days) for t in rules.miscarriage.tiers] == [
+        (0, 15, 30), (4, 42, None), (7, 75, None)]
+    assert all(r.cites == "广东省实施《女职工劳动保护特别规定》办法 第11条"
+               for r in (rules.difficult_birth, rules.multiple_birth, rules.miscarriage))
+
+
+def test_later_children_figures_match_the_rows_own_notes():
+    zhejiang, hebei = REGIONS["浙江"], REGIONS["河北"]
+    assert (zhejiang.maternity_rules.later_children.second, zhejiang.maternity_rules.later_children.third) == (90, 90)
+    assert "二孩、三孩延长90天" in zhejiang.maternity_extension.note
+    assert (hebei.maternity_rules.later_children.second, hebei.maternity_rules.later_children.third) == (None, 90)
+    assert "第三个及以上延长90天" in hebei.maternity_extension.note
+
+
+def test_a_region_without_rules_keeps_the_national_figures():
+    rules = REGIONS["江苏"].maternity_rules
+    assert rules.difficult_birth is None and rules.multiple_birth is None and rules.miscarriage is None
+
+
+def test_every_verified_rule_names_its_source_and_what_to_cite():
+    for region in REGIONS.values():
+        rules = region.maternity_rules
+        for rule in (rules.difficult_birth, rules.multiple_birth, rules.miscarriage, rules.later_children):
+            if rule is not None and rule.verified:
+                assert "http" in rule.source and rule.cites and rule.note, region.id
+
+
+def _rules(raw):
+    return raw["regions"]["广东"]["maternity_rules"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda raw: _rules(raw)["difficult_birth"].update(caesarean="yes"), "difficult_birth.caesarean"),
+        (lambda raw: _rules(raw)["difficult_birth"].update(days=0), "difficult_birth.days"),
+        (lambda raw: _rules(raw)["difficult_birth"].update(cites=""), "difficult_birth: missing 'cites'"),
+        (lambda raw: _rules(raw)["multiple_birth"].update(source=""), "multiple_birth: missing 'source'"),
+        (lambda raw: _rules(raw)["miscarriage"]["tiers"].pop(0), "miscarriage.tiers: must start at 0"),
+        (lambda raw: _rules(raw)["miscarriage"]["tiers"][0].update(up_to_days=10), "up_to_days"),
+        (lambda raw: _rules(raw).update(stillbirth={}), "unknown rules"),
+        (lambda raw: _rules(raw).update(later_children={"cites": "x", "source": "y", "verified": False}),
+         "later_children: give 'second' or 'third'"),
+    ],
+)
+def test_broken_maternity_rules_are_rejected_with_their_name(tmp_path, change, message):
+    with pytest.raises(RegionDataError, match=f"广东.maternity_rules.*{message}"):
+        load_regions(write_variant(tmp_path, change))

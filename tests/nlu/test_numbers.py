@@ -164,6 +164,18 @@ HOURS: list[tuple[str, Expected]] = [
     ("工作时长每天不超过8小时，每周不超过44小时", [("hours", 8), ("hours", 44)]),
 ]
 
+# Days worked: only next to a word of work ("加班了两天", "上了7天班"); a time or a wait is not.
+DAYS: list[tuple[str, Expected]] = [
+    ("月薪9000，五一加班了两天，加班费多少", [("money", 9000), ("days", 2)]),
+    ("国庆加了3天班", [("days", 3)]),
+    ("春节上了7天班，月薪8000", [("days", 7), ("money", 8000)]),
+    ("周末加班半天", [("days", 0.5)]),
+    ("值了两天半班", [("days", 2.5)]),
+    ("前两天加班了", []),
+    ("加班一天200块", [("money", 200)]),               # a rate, not one day
+    ("一个月休两天", []),
+]
+
 DATES: list[tuple[str, Expected]] = [
     ("2024年5月入职的", [("date", "2024-05")]),
     ("去年三月入职到现在没签合同", [("date", "2025-03")]),
@@ -254,9 +266,9 @@ MIXED: list[tuple[str, Expected]] = [
     ("上个月加班了40多个小时，加班费一分没给", [("date", "2026-10"), ("hours", 40)]),
 ]
 
-ALL = DURATIONS + MONEY + HOURS + DATES + NEGATIVES + MIXED
+ALL = DURATIONS + MONEY + HOURS + DAYS + DATES + NEGATIVES + MIXED
 IDS = [f"{kind}-{i}" for kind, group in (("duration", DURATIONS), ("money", MONEY), ("hours", HOURS),
-       ("date", DATES), ("negative", NEGATIVES), ("mixed", MIXED)) for i in range(len(group))]
+       ("days", DAYS), ("date", DATES), ("negative", NEGATIVES), ("mixed", MIXED)) for i in range(len(group))]
 
 
 def pairs(found: list[Found]) -> Expected:

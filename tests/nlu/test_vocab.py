@@ -20,8 +20,8 @@ def test_places_map_to_their_province(text, region):
 
 def test_the_longest_form_wins_and_is_found_once():
     assert found("广西壮族自治区") == [("region", "广西")]
-    assert found("剖腹产") == [("birth", "difficult")]
-    assert found("顺转剖") == [("birth", "difficult")]
+    assert found("剖腹产") == [("birth", "caesarean")]
+    assert found("顺转剖") == [("birth", "caesarean")]
 
 
 def test_ambiguous_place_names_are_not_guessed():
@@ -48,3 +48,10 @@ def test_multiple_births_carry_the_number_of_babies():
 def test_cue_words_for_whose_duration_it_is():
     assert ("role", "total") in found("累计工作15年")
     assert ("role", "employer") in found("在这家干了6年")
+
+
+@pytest.mark.parametrize("text, cue", [
+    ("我每天上12个小时班", "work"), ("一天干12个钟头", "work"), ("每天加班3小时", "overtime"), ("天天加班到十点", "overtime"),
+])
+def test_a_working_day_said_per_day(text, cue):
+    assert ("per_day", cue) in found(text)

@@ -8,6 +8,7 @@
 // Phone numbers in bubbles are tel: links; a filed complaint's ticket gets 复制 / 查询进度 and the
 // question after a poor rating a box with 提交 / 跳过 (both from the bot's custom payload).
 // A long reply is scrolled to its first line (the conclusion comes first), not to its end.
+// A calculation's working and statutes (custom "details") are folded in its bubble behind "查看依据".
 (function () {
   "use strict";
   var SESSION_KEY = "niangjia.session";
@@ -69,6 +70,7 @@
     row.appendChild(bubble);
     log.appendChild(row);
     var shown = { entry: entry, row: row, extras: [] };
+    addFold(shown);
     addExtras(shown);
     if (entry.from === "bot") latest = shown;
     return row;
@@ -88,6 +90,21 @@
       at = start + match[2].length;
     }
     parent.appendChild(document.createTextNode(text.slice(at)));
+  }
+
+  // The details under the conclusion, closed until the worker opens them (a <details> made here).
+  function addFold(shown) {
+    var details = shown.entry.details, bubble = shown.row.querySelector(".bubble");
+    if (!details || !bubble || bubble.querySelector("details")) return;
+    var fold = document.createElement("details");
+    fold.className = "basis";
+    var summary = document.createElement("summary");
+    summary.textContent = details.label;
+    var body = document.createElement("div");
+    appendText(body, details.text);
+    fold.appendChild(summary);
+    fold.appendChild(body);
+    bubble.appendChild(fold);
   }
 
   function button(title, type) {
@@ -192,12 +209,18 @@
   }
 
   // What the bot sends after a message, about that message (custom): the ticket of the complaint
-  // just filed, or that it asks what went wrong with a poor rating.
+  // just filed, that it asks what went wrong with a poor rating, or a calculation's details.
   function attach(custom) {
     if (!latest || !custom || typeof custom !== "object") return;
+    var details = custom.details, changed = true;
+    if (details && typeof details === "object" && typeof details.text === "string" && details.text) {
+      latest.entry.details = { label: typeof details.label === "string" && details.label || "查看依据",
+                               text: details.text };
+      addFold(latest);
+    } else changed = false;
     if (typeof custom.ticket === "string" && TICKET.test(custom.ticket)) latest.entry.ticket = custom.ticket;
     else if (custom.ask === "rating_comment") latest.entry.ask = custom.ask;
-    else return;
+    else if (!changed) return;
     save(HISTORY_KEY, history);
     addExtras(latest);
     reveal(latest.row);

@@ -3,7 +3,9 @@
 A calculator returns a :class:`Calculation`: the machine-readable result plus the
 working as :class:`Step` s. A step holds a template key and its values only; the
 Chinese wording lives in ``data/knowledge/calculators.yml`` and :func:`render`
-puts the two together.
+puts the two together, conclusion first: a warm line and the steps calculators.yml names as
+the calculator's ``conclusion``, then the details (the rest of the working, the notes, the
+citations) that channels fold away (web chat: "查看依据"; WeChat: reply "依据").
 """
 from __future__ import annotations
 
@@ -57,6 +59,26 @@ class Templates:
     headings: Mapping[str, str]
     lines: Mapping[str, str]
     labels: Mapping[str, str]
+    # Per calculator, the line names that state its result, in the order they are shown.
+    conclusions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A calculation in Chinese: what the worker reads first, and the details behind it."""
+
+    conclusion: str
+    details: str
+    details_label: str = ""
+
+    @property
+    def text(self) -> str:
+        """Both parts in one text, conclusion first (a channel that cannot fold shows this)."""
+        return f"{self.conclusion}\n{self.details}" if self.details else self.conclusion
+
+    def payload(self) -> dict[str, Any]:
+        """The custom payload that carries the details to channels that fold them."""
+        return {"details": {"label": self.details_label, "text": self.details}} if self.details else {}
 
 
 @lru_cache(maxsize=8)
@@ -67,6 +89,7 @@ def load_templates(path: Path = DEFAULT_TEMPLATES) -> Templates:
         raise TemplateError(f"{path}: expected a mapping with a 'calculators' mapping")
     headings: dict[str, str] = {}
     lines: dict[str, str] = {}
+    conclusions: dict[str, tuple[str, ...]] = {}
     for kind, block in raw["calculators"].items():
         if not isinstance(block, dict) or not isinstance(block.get("lines"), dict):
             raise TemplateError(f"{path}: calculator {kind!r} needs a 'lines' mapping")
@@ -74,7 +97,13 @@ def load_templates(path: Path = DEFAULT_TEMPLATES) -> Templates:
             headings[kind] = str(block["heading"]).strip()
         for name, text in block["lines"].items():
             lines[f"{kind}.{name}"] = str(text).strip()
-    return Templates(headings=headings, lines=lines, labels=dict(raw.get("labels") or {}))
+        names = tuple(f"{kind}.{name}" for name in block.get("conclusion") or ())
+        unknown = [name for name in names if name not in lines]
+        if unknown:
+            raise TemplateError(f"{path}: conclusion of {kind!r} names lines it lacks: {unknown}")
+        conclusions[kind] = names
+    return Templates(headings=headings, lines=lines, labels=dict(raw.get("labels") or {}),
+                     conclusions=conclusions)
 
 
 def template_fields(template: str) -> set[str]:
@@ -106,20 +135,35 @@ def shown(value: Any) -> Any:
 
 
 def render(calc: Calculation, path: Path | None = None) -> str:
-    """Heading, numbered steps, notes, then the citations joined by '；'."""
+    """The whole answer in one text: conclusion, then the details (see :func:`render_parts`)."""
+    return render_parts(calc, path).text
+
+
+def render_parts(calc: Calculation, path: Path | None = None) -> Rendered:
+    """Conclusion first: a warm line naming the calculation and the steps that state its result
+    (calculators.yml ``conclusion``, in that order; else the last step). Details: the other steps
+    numbered, the notes, then the citations joined by '；'."""
     templates = load_templates(path or DEFAULT_TEMPLATES)
     labels = templates.labels
     heading = templates.headings.get(calc.kind)
     if heading is None:
         raise TemplateError(f"no heading for calculator {calc.kind!r} in calculators.yml")
-    lines = [f"【{heading}】"]
-    lines += [f"{i}. {render_line(s, templates)}" for i, s in enumerate(calc.steps, start=1)]
+    order = templates.conclusions.get(calc.kind, ())
+    concluding = sorted((s for s in calc.steps if s.key in order), key=lambda s: order.index(s.key))
+    if not concluding and calc.steps:
+        concluding = [calc.steps[-1]]
+    working = [s for s in calc.steps if not any(s is c for c in concluding)]
+    conclusion = [labels.get("warm", "{heading}").format(heading=heading)]
+    conclusion += [render_line(s, templates) for s in concluding]
+    details = [labels.get("working", "")] if working else []
+    details += [f"{i}. {render_line(s, templates)}" for i, s in enumerate(working, start=1)]
     if calc.notes:
-        lines.append(labels.get("notes", ""))
-        lines += [f"{labels.get('bullet', '- ')}{render_line(n, templates)}" for n in calc.notes]
+        details.append(labels.get("notes", ""))
+        details += [f"{labels.get('bullet', '- ')}{render_line(n, templates)}" for n in calc.notes]
     citations = "；".join(format_citation(b) for b in calc.basis)
-    lines.append(f"{labels.get('basis', '')}{citations}")
-    return "\n".join(line for line in lines if line)
+    details.append(f"{labels.get('basis', '')}{citations}")
+    return Rendered("\n".join(line for line in conclusion if line), "\n".join(line for line in details if line),
+                    labels.get("details", ""))
 
 
 # ---- input checks and number helpers -------------------------------------------------

@@ -1,8 +1,10 @@
 """Leave calculators: paid annual leave, medical period, maternity leave."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from typing import Mapping
 
 from bot.knowledge.calc.base import (
     Calculation, Number, Step, check_count, check_money, check_months, plain, to_decimal, yuan,
@@ -165,51 +167,128 @@ def medical_period(total_months: Number, employer_months: Number) -> Calculation
     return Calculation("medical_period", {"months": period, "window_months": window}, steps, basis, notes)
 
 
+@dataclass(frozen=True)
+class RegionalRules:
+    """The worker's region's own maternity figures, where they replace 第7条's (None: 第7条 applies).
+
+    ``caesarean_difficult``: True when the region's rule counts a caesarean section as a difficult
+    birth, False when it says it does not, None when it is silent. ``miscarriage``: (from months of
+    pregnancy, days, up to days on medical advice or None), rising. ``cites``: the articles behind
+    these figures, added to the citations when one is used.
+    """
+
+    difficult_days: int | None = None
+    caesarean_difficult: bool | None = None
+    per_baby_days: int | None = None
+    miscarriage: tuple[tuple[int, int, int | None], ...] = ()
+    second_child_days: int | None = None
+    third_child_days: int | None = None
+    cites: Mapping[str, str] = field(default_factory=dict)
+
+
+NATIONAL = RegionalRules()
+NATIONAL_EXTRA_DAYS = 15  # 第7条: a difficult birth, and each extra baby of a multiple birth
+
+
 def maternity_leave(
     *,
     difficult: bool = False,
+    caesarean: bool = False,
     babies: int = 1,
     miscarriage_months: Number | None = None,
     regional_extension_days: int | None = None,
     region_name: str | None = None,
+    rules: RegionalRules = NATIONAL,
 ) -> Calculation:
     """Maternity leave days.
 
     女职工劳动保护特别规定 第7条: 98 days, of which up to 15 before the birth; a difficult
     birth adds 15 days; each extra baby of a multiple birth adds 15 days. Miscarriage under 4
     months of pregnancy -> 15 days, at 4 months or later -> 42 days. Provinces add extended
-    leave for births (``regional_extension_days``), shown as its own step.
-    Result: ``days``, ``miscarriage``.
+    leave for births (``regional_extension_days``), shown as its own step, and some replace
+    第7条's figures (``rules``, e.g. 广东: 30 days for a difficult birth).
+    第7条 names a difficult birth, not a caesarean section: unless the region's rule says whether
+    a caesarean counts, the result is the figure without it (``days``) and, when the hospital
+    diagnoses a difficult birth, ``days_if_difficult``.
+    ``region_name`` without ``regional_extension_days``: the region is known but its extension
+    is not confirmed (the worker is told to check locally, not asked for the region again).
+    Result: ``days``, ``miscarriage`` (and ``days_if_difficult`` for an undecided caesarean).
     """
     babies = check_count(babies, "babies", 1, 10)
     if regional_extension_days is not None:
         check_count(regional_extension_days, "regional_extension_days", 0, 365)
     if miscarriage_months is not None:
-        return _miscarriage(check_months(miscarriage_months, "miscarriage_months"))
+        return _miscarriage(check_months(miscarriage_months, "miscarriage_months"), region_name, rules)
+    region = region_name or ""
+    rules = rules if region else NATIONAL  # a region's figures are shown with its name
+    basis = ["女职工劳动保护特别规定 第7条"]
     steps = [Step("maternity_leave.base", {"days": 98})]
-    days = 98
-    if difficult:
-        days += 15
-        steps.append(Step("maternity_leave.difficult", {"days": 15}))
-    if babies > 1:
-        extra = 15 * (babies - 1)
-        days += extra
-        steps.append(Step("maternity_leave.multiple", {"babies": babies, "extra": extra}))
     notes: list[Step] = []
+    days = 98
+    extra = rules.difficult_days or NATIONAL_EXTRA_DAYS
+    counts_difficult = difficult or (caesarean and rules.caesarean_difficult is True)
+    undecided = caesarean and not difficult and rules.caesarean_difficult is None
+    if counts_difficult:
+        days += extra
+        steps.append(_regional_or_national("difficult", rules.difficult_days, region, {"days": extra}))
+        if not difficult:
+            notes.append(Step("maternity_leave.caesarean_counts", {"region": region}))
+    elif caesarean and rules.caesarean_difficult is False:
+        notes.append(Step("maternity_leave.caesarean_not_counted", {"region": region}))
+    if babies > 1:
+        per_baby = rules.per_baby_days or NATIONAL_EXTRA_DAYS
+        steps.append(_regional_or_national("multiple", rules.per_baby_days, region,
+                                           {"babies": babies, "per_baby": per_baby, "extra": per_baby * (babies - 1)}))
+        days += per_baby * (babies - 1)
     if regional_extension_days is None:
-        notes.append(Step("maternity_leave.regional_unknown"))
+        total = "maternity_leave.total_unverified" if region else "maternity_leave.total_national"
+        if not region:
+            notes.append(Step("maternity_leave.regional_unknown"))
     else:
         days += regional_extension_days
-        key = "maternity_leave.regional" if region_name else "maternity_leave.regional_unnamed"
-        steps.append(Step(key, {"region": region_name or "", "days": regional_extension_days}))
-    steps.append(Step("maternity_leave.total", {"days": days}))
-    return Calculation("maternity_leave", {"days": days, "miscarriage": False}, tuple(steps),
-                       ("女职工劳动保护特别规定 第7条",), tuple(notes))
+        steps.append(_extension_step(region, regional_extension_days, rules))
+        total = "maternity_leave.total"
+    result: dict[str, object] = {"days": days, "miscarriage": False}
+    if undecided:
+        steps.append(Step("maternity_leave.caesarean_undecided", {"days": extra}))
+    steps.append(Step(total, {"region": region, "days": days}))
+    if undecided:
+        result["days_if_difficult"] = days + extra
+        steps.append(Step("maternity_leave.caesarean_total", {"days_if_difficult": days + extra}))
+    used = {"difficult": counts_difficult or undecided, "multiple": babies > 1,
+            "later_children": regional_extension_days is not None}
+    basis += [cite for name, cite in rules.cites.items() if used.get(name) and cite not in basis]
+    return Calculation("maternity_leave", result, tuple(steps), tuple(basis), tuple(notes))
 
 
-def _miscarriage(months: Decimal) -> Calculation:
+def _regional_or_national(name: str, regional: int | None, region: str, values: dict[str, object]) -> Step:
+    """The step stating a 第7条 figure, or the region's own figure that replaces it."""
+    if regional is not None and region:
+        return Step(f"maternity_leave.{name}_regional", {"region": region, **values})
+    return Step(f"maternity_leave.{name}", values)
+
+
+def _extension_step(region: str, days: int, rules: RegionalRules) -> Step:
+    if not region:
+        return Step("maternity_leave.regional_unnamed", {"days": days})
+    later = {"second": rules.second_child_days, "third": rules.third_child_days}
+    if all(v is None for v in later.values()):
+        return Step("maternity_leave.regional", {"region": region, "days": days})
+    # A child whose figure the region does not set apart gets the first child's days.
+    later = {k: days if v is None else v for k, v in later.items()}
+    return Step("maternity_leave.regional_by_child", {"region": region, "days": days, **later})
+
+
+def _miscarriage(months: Decimal, region_name: str | None, rules: RegionalRules) -> Calculation:
     if months > 10:
         raise ValueError(f"miscarriage_months of {months} is beyond a pregnancy")
+    if region_name and rules.miscarriage:
+        _, days, up_to = [t for t in rules.miscarriage if t[0] <= months][-1]
+        values = {"region": region_name, "months": plain(months), "days": days}
+        step = (Step("maternity_leave.miscarriage_region", values) if up_to is None
+                else Step("maternity_leave.miscarriage_region_range", {**values, "up_to": up_to}))
+        basis = ("女职工劳动保护特别规定 第7条", *filter(None, [rules.cites.get("miscarriage")]))
+        return Calculation("maternity_leave", {"days": days, "miscarriage": True}, (step,), basis)
     days = 15 if months < 4 else 42
     key = "maternity_leave.miscarriage_early" if months < 4 else "maternity_leave.miscarriage_late"
     steps = (Step(key, {"months": plain(months), "days": days}),)
