@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.clarify import OUT_OF_SCOPE_SURE, clarify_message, clarify_options, several_message
+from bot.clarify import OUT_OF_SCOPE_SURE, clarify_message, clarify_options, several_message, sub_guesses
 from bot.followups import continues_topic, last_topic, load_cues
 from bot.knowledge.signals import ALSO_ENTITY, MAX_OTHERS, SEVERAL, raised_topics
 from bot.knowledge.topics import load_topics
@@ -45,7 +45,8 @@ class ActionClarify(Action):
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         question = domain["responses"]["utter_clarify"][0]["text"]
-        dispatcher.utter_message(**clarify_message(question, options, topic_titles()))
+        guesses = sub_guesses(tracker.latest_message.get("entities") or [])
+        dispatcher.utter_message(**clarify_message(question, options, topic_titles(), guesses))
         return []
 
 

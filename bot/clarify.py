@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from bot.knowledge.subs import SUB_GUESS_ENTITY, sub_payload
+
 MAX_OPTIONS = 3
 # Out of scope below this confidence is asked back like a fallback (a labour question may be behind
 # it); at or above it the worker gets the redirect. Tuned on tests/nlu, measured on the dev set.
@@ -37,9 +39,13 @@ def clarify_options(ranking: Iterable[Mapping[str, Any]], titles: Mapping[str, s
     return options
 
 
-def clarify_message(question: str, options: list[str], titles: Mapping[str, str]) -> dict[str, Any]:
-    """The ask-back: the question, one button a topic, then the two ways out; tagged for integrations."""
-    buttons = [{"title": titles[o], "payload": f"/{o}"} for o in options] + [dict(NONE_HUMAN), dict(NONE)]
+def clarify_message(question: str, options: list[str], titles: Mapping[str, str],
+                    subs: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ask-back: the question, one button a topic, then the two ways out; tagged for integrations.
+    A topic with a guessed sub-answer (``subs``: topic → sub id) asks for that sub-answer."""
+    subs = subs or {}
+    buttons = [{"title": titles[o], "payload": sub_payload(o, subs[o]) if o in subs else f"/{o}"}
+               for o in options] + [dict(NONE_HUMAN), dict(NONE)]
     return {"text": question, "buttons": buttons, "json_message": {"clarify": list(options)}}
 
 
@@ -48,3 +54,13 @@ def several_message(response: str, topics: list[str], titles: Mapping[str, str])
     shown = [t for t in topics if t in titles]
     buttons = [{"title": titles[t], "payload": f"/{t}"} for t in shown] + [dict(HUMAN)]
     return {"response": response, "titles": TITLE_SEPARATOR.join(titles[t] for t in shown), "buttons": buttons}
+
+
+def sub_guesses(entities: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Topic → sub-answer id of the message's ``sub_guess`` entities ("work_injury/uninsured")."""
+    guesses: dict[str, str] = {}
+    for entity in entities:
+        topic, _, sub = str(entity.get("value") or "").partition("/")
+        if entity.get("entity") == SUB_GUESS_ENTITY and topic and sub:
+            guesses.setdefault(topic, sub)
+    return guesses

@@ -220,7 +220,7 @@ def reply_to(text: str, options: tuple[str, ...]) -> str | None:
     text = text.strip()
     if text in _DECLINE_PAYLOADS:
         return DECLINED
-    chosen = text[1:] if text.startswith("/") else None
+    chosen = text[1:].partition("{")[0] if text.startswith("/") else None  # "/work_injury{"sub": …}"
     return chosen if chosen in options else None
 
 

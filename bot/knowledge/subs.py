@@ -23,6 +23,9 @@ DEFAULT_DIR = PROJECT_ROOT / "data" / "knowledge" / "subs"
 # The sub slot's value when the message names the topic but none of its sub-questions.
 OVERVIEW = "overview"
 SUB_ENTITY = "sub"
+# On a message the model could not place (an ask-back follows): the sub-answer each of its best topics
+# would give, "<topic>/<sub>", so the ask-back's buttons answer the worker's own question at once.
+SUB_GUESS_ENTITY = "sub_guess"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # "劳动合同法 第82条"; a notice without articles by its name alone
 _CITATION = re.compile(r"^\S+( 第[0-9一二三四五六七八九十百]+条\S*)?$")

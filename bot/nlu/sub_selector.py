@@ -8,7 +8,10 @@ jieba word TF-IDF vectors and a logistic regression over that topic's sub-answer
 ``overview`` class (general questions built from the topic's title). When the message's intent is
 such a topic and the best class is a sub-answer likely enough (``min_confidence``), the message
 gets the entity ``sub`` with its id; otherwise none, and the topic's overview answers it (the
-domain's ``sub`` slot falls back to ``overview``).
+domain's ``sub`` slot falls back to ``overview``). A message the model could not place (the
+FallbackClassifier's intent, or out of scope: the bot asks back with the best topics) gets a
+``sub_guess`` entity ``<topic>/<sub>`` for each of its ``guesses`` best-ranked topics the model gives
+some weight (``guess_min_topic_confidence``) with a likely sub-answer, so the ask-back's topic buttons lead to that sub-answer rather than the overview.
 """
 from __future__ import annotations
 
@@ -21,14 +24,16 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, METADATA, METADATA_INTENT, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.knowledge.subs import OVERVIEW, SUB_ENTITY
+from bot.knowledge.subs import OVERVIEW, SUB_ENTITY, SUB_GUESS_ENTITY
 from bot.nlu.model_files import load_joblib, save_joblib
 from bot.nlu.tfidf_classifier import Probabilities, _tokens, word_ngrams
 
@@ -69,7 +74,8 @@ class TopicSubs:
 class SubSelector(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"min_confidence": 0.25, "C": 10.0}
+        return {"min_confidence": 0.25, "C": 10.0, "guesses": 3, "guess_min_topic_confidence": 0.15,
+                "guess_for_intents": ["nlu_fallback", "out_of_scope"]}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  topics: dict[str, TopicSubs] | None = None) -> None:
@@ -115,15 +121,32 @@ class SubSelector(GraphComponent, EntityExtractorMixin):
         best, confidence = selector.rank(text, tokens)[0]
         return (best, confidence) if best != OVERVIEW and confidence >= self._config["min_confidence"] else None
 
+    def guesses(self, ranking: list[dict[str, Any]], text: str, tokens: list[str]) -> list[tuple[str, str, float]]:
+        """(topic, sub-answer, probability) for the best-ranked topics that have a likely sub-answer. A topic
+        the model gives little weight is offered without a guess: within a topic the message is not about,
+        the likeliest sub-answer means nothing (measured: "路上出了车祸…" gave 社会保险 0.03 → 转移接续)."""
+        topics = [r.get(INTENT_NAME_KEY) for r in ranking if r.get(INTENT_NAME_KEY) in self._topics
+                  and (r.get("confidence") or 0.0) >= self._config["guess_min_topic_confidence"]]
+        found = []
+        for topic in topics[: self._config["guesses"]]:
+            chosen = self.choose(topic, text, tokens)
+            if chosen is not None:
+                found.append((topic, *chosen))
+        return found
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             topic = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            chosen = self.choose(topic, message.get(TEXT) or "", _tokens(message))
-            if chosen is None:
-                continue
-            sub, confidence = chosen
-            entity = {"entity": SUB_ENTITY, "value": sub, "start": 0, "end": len(message.get(TEXT) or ""),
-                      "confidence": confidence}
-            message.set(ENTITIES, [*(message.get(ENTITIES) or []), self.add_extractor_name([entity])[0]],
-                        add_to_output=True)
+            text, tokens = message.get(TEXT) or "", _tokens(message)
+            if topic in self._config["guess_for_intents"]:
+                found = [(SUB_GUESS_ENTITY, f"{t}/{sub}", p)
+                         for t, sub, p in self.guesses(message.get(INTENT_RANKING_KEY) or [], text, tokens)]
+            else:
+                chosen = self.choose(topic, text, tokens)
+                found = [(SUB_ENTITY, *chosen)] if chosen is not None else []
+            entities = [{"entity": name, "value": value, "start": 0, "end": len(text), "confidence": p}
+                        for name, value, p in found]
+            if entities:
+                message.set(ENTITIES, [*(message.get(ENTITIES) or []), *self.add_extractor_name(entities)],
+                            add_to_output=True)
         return messages

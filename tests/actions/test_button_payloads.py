@@ -182,10 +182,12 @@ def test_every_wechat_menu_item_reaches_rasa_as_its_intent(domain: Domain) -> No
         assert_rasa_reads(payload, domain)
 
 
-def action_clarify_messages(domain: Domain, ranking: list[tuple[str, float]], text: str = "…") -> list[dict]:
+def action_clarify_messages(domain: Domain, ranking: list[tuple[str, float]], text: str = "…",
+                            entities: list[dict] | None = None) -> list[dict]:
     """What ``action_clarify`` says to an unsure parse of ``text`` with ``ranking``, as Rasa delivers it."""
     tracker = _fresh_tracker(domain)
-    tracker.update(UserUttered(text, intent={"name": "nlu_fallback", "confidence": 0.3}, input_channel=CHANNEL,
+    tracker.update(UserUttered(text, intent={"name": "nlu_fallback", "confidence": 0.3}, entities=entities or [],
+                               input_channel=CHANNEL,
                                parse_data={"intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}))
     sdk_tracker = Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
     dispatcher = CollectingDispatcher()
@@ -204,6 +206,19 @@ def test_an_unsure_question_is_asked_back_with_the_top_topics_and_two_ways_out(d
                                  ("女职工特殊保护", "/female_protection"),
                                  ("都不是，转人工", "/request_human"), ("都不是", "/out_of_scope")]
     assert message["custom"] == {"clarify": ["work_injury", "wage_arrears", "female_protection"]}
+    for _, payload in _buttons(message):
+        assert_rasa_reads(payload, domain)
+
+
+def test_an_ask_back_button_asks_for_the_sub_answer_guessed_for_its_topic(domain: Domain) -> None:
+    """Pressing 工伤 after "没买工伤保险…" answers who pays without insurance, not the topic's overview."""
+    ranking = [("nlu_fallback", 0.3), ("work_injury", 0.25), ("wage_arrears", 0.2), ("social_insurance", 0.1)]
+    guesses = [{"entity": "sub_guess", "value": "work_injury/uninsured", "start": 0, "end": 5},
+               {"entity": "sub_guess", "value": "social_insurance/underpaid", "start": 0, "end": 5}]
+    [message] = action_clarify_messages(domain, ranking, entities=guesses)
+    assert [payload for _, payload in _buttons(message)][:3] == [
+        '/work_injury{"sub": "uninsured"}', "/wage_arrears", '/social_insurance{"sub": "underpaid"}']
+    assert message["custom"] == {"clarify": ["work_injury", "wage_arrears", "social_insurance"]}
     for _, payload in _buttons(message):
         assert_rasa_reads(payload, domain)
 

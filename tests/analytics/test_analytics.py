@@ -358,7 +358,7 @@ def test_ask_backs_are_counted_with_their_answers_per_topic_offered(analytics, s
         "d": [said("问个事", "nlu_fallback", at, 0.3), *asked_back(["social_insurance"], at)],
         "e": [said("我的事", "nlu_fallback", at, 0.3), *asked_back(["work_injury", "overtime_pay"], at),
               pressed("/request_human", at), said("加班那个", "nlu_fallback", at, 0.3),
-              *asked_back(["overtime_pay"], at), pressed("/overtime_pay", at)],
+              *asked_back(["overtime_pay"], at), pressed('/overtime_pay{"sub": "holiday_overtime"}', at)],
         "f": [said("昨天的", "nlu_fallback", JUNE - timedelta(hours=1), 0.3),  # asked before the period
               *asked_back(["wage_arrears"], JUNE - timedelta(hours=1)), pressed("/wage_arrears", at)],
         "g": [said("摔了", "nlu_fallback", end - timedelta(minutes=1), 0.3),  # answered after the period

@@ -50,3 +50,17 @@ def test_the_topic_alone_gets_the_overview_and_a_button_gets_the_sub_answer(serv
     # the next question on the topic that names no sub-question is not answered with the old one
     again = servers.answer(sender, "工伤的规定能再说一遍吗")
     assert {"topic": "work_injury", "sub": "overview"} in tags(again)
+
+
+def test_an_ask_back_button_answers_the_sub_question_the_message_asked(servers: Stack):
+    """Unsure of the topic, the bot asks back; the 工伤 button carries the sub-question the story
+    asked (on the way to work), so pressing it answers that, not the topic's overview."""
+    sender = worker()
+    asked = servers.answer(sender, "路上出了车祸，去上班的时候")
+    [ask_back] = [m for m in asked if (m.get("custom") or {}).get("clarify")]
+    assert "work_injury" in ask_back["custom"]["clarify"]
+    payloads = [b["payload"] for m in asked for b in m.get("buttons") or []]
+    assert sub_payload("work_injury", "commute") in payloads
+    pressed = servers.answer(sender, sub_payload("work_injury", "commute"))
+    assert {"topic": "work_injury", "sub": "commute"} in tags(pressed)
+    assert "非本人主要责任" in text(pressed)

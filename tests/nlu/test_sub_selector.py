@@ -10,7 +10,7 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -48,12 +48,14 @@ def selector(tmp_path_factory: pytest.TempPathFactory) -> tuple[SubSelector, Jie
     return SubSelector.load(config, storage, resource, CONTEXT), jieba
 
 
-def parse(selector: tuple[SubSelector, JiebaTokenizer], text: str, intent: str) -> list[dict]:
+def parse(selector: tuple[SubSelector, JiebaTokenizer], text: str, intent: str,
+          ranking: list[str] = (), entity: str = "sub", topic_confidence: float = 0.2) -> list[dict]:
     component, jieba = selector
-    message = Message({TEXT: text, INTENT: {"name": intent, "confidence": 0.9}})
+    message = Message({TEXT: text, INTENT: {"name": intent, "confidence": 0.9},
+                       INTENT_RANKING_KEY: [{"name": n, "confidence": topic_confidence} for n in ranking]})
     jieba.process([message])
     component.process([message])
-    return [e for e in message.get(ENTITIES) or [] if e["entity"] == "sub"]
+    return [e for e in message.get(ENTITIES) or [] if e["entity"] == entity]
 
 
 def test_the_sub_question_of_the_topic_is_found_in_new_wordings(selector):
@@ -76,3 +78,17 @@ def test_an_unclear_question_gets_the_overview(selector):
     component, _ = selector
     strict = SubSelector({**component._config, "min_confidence": 0.99}, None, None, component._topics)
     assert parse((strict, selector[1]), "工伤怎么办", "work_injury") == []
+
+
+def test_a_message_asked_back_about_gets_the_sub_answer_of_each_topic_offered(selector):
+    """The ask-back's buttons carry them: the topic pressed answers the question asked."""
+    story = "我老公在工地摔伤了，老板压根没给他交工伤保险，这钱该谁出"
+    ranking = ["nlu_fallback", "wage_arrears", "work_injury", "greet"]
+    found = parse(selector, story, "nlu_fallback", ranking, entity="sub_guess")
+    assert [e["value"] for e in found] == ["work_injury/uninsured"]  # wage_arrears has one sub-answer: none
+    assert parse(selector, story, "nlu_fallback", ranking) == []  # no sub-answer picked for the message itself
+    assert [e["value"] for e in parse(selector, story, "out_of_scope", ranking, entity="sub_guess")] == [
+        "work_injury/uninsured"]
+    assert parse(selector, story, "work_injury", ranking, entity="sub_guess") == []  # answered, not asked back
+    # a topic the model hardly considers is offered as itself: its likeliest sub-answer would mean nothing
+    assert parse(selector, story, "nlu_fallback", ranking, entity="sub_guess", topic_confidence=0.05) == []
