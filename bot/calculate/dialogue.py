@@ -1,20 +1,18 @@
 """Dialogue decisions of the calculations that need no Rasa objects (tested directly)."""
 from __future__ import annotations
 
-from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 import itertools
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot, missing_slots
-from bot.knowledge.calc.base import DEFAULT_TEMPLATES, plain
+from bot.knowledge.calc.base import DEFAULT_TEMPLATES, plain, shown, yuan
 from bot.knowledge.calc.injury import DISABILITY_MONTHS
-from bot.knowledge.calc.base import shown, yuan
 from bot.knowledge.calc.money import CAP_ASKED_ABOVE, compensation_months
 from bot.knowledge.regions import Region
 
