@@ -5,7 +5,10 @@ Output (``data/generated/knowledge.yml``, not committed) holds one response
 (``<id> intent -> answer``, and the same with a second topic named, offered after the answer).
 A topic with sub-answers (``data/knowledge/subs/<id>.yml``) gets one variation of its response per
 sub-answer, chosen by the ``sub`` slot (tagged ``{"topic": id, "sub": sub-id}``); its own card
-stays the overview (``sub`` = ``overview``), with the sub-answers as buttons. The sub-answers'
+stays the overview (``sub`` = ``overview``), with the sub-answers as buttons. Like a calculation's
+working, a card's statutes (its "依据：" line) travel in the custom payload (``details``), folded behind
+"查看依据" on the web chat and sent when a WeChat user replies 依据; the text keeps the answer and the
+next step, short enough for a phone screen. The sub-answers'
 questions become NLU examples of the topic's intent, the sub-answer's id in the block's metadata
 (bot.nlu.sub_selector). Rasa merges responses found in training data into the domain, so the
 answers exist only in ``data/knowledge/``.
@@ -18,6 +21,7 @@ import yaml
 
 from bot.config import PROJECT_ROOT
 from bot.calculate.kinds import ACTION_TOPICS
+from bot.knowledge.calc import Rendered, load_templates
 from bot.knowledge.signals import ALSO_ENTITY
 from bot.knowledge.subs import OVERVIEW, SUB_ENTITY, Sub, load_subs, render_sub, sub_payload, sub_tag
 from bot.knowledge.topics import DEFAULT_PATH, Topic, load_topics, render_answer, topic_tag
@@ -74,12 +78,22 @@ def _variations(topic: Topic, subs: list[Sub]) -> list[dict]:
     """The topic's card; with sub-answers, one variation each (slot ``sub``) and the card as the
     overview offering them as buttons."""
     if not subs:
-        return [{"text": render_answer(topic), "custom": topic_tag(topic.id)}]
-    overview = {"text": render_answer(topic), "custom": sub_tag(topic.id, OVERVIEW),
+        return [folded(render_answer(topic), topic_tag(topic.id))]
+    overview = {**folded(render_answer(topic), sub_tag(topic.id, OVERVIEW)),
                 "buttons": [{"title": sub.title, "payload": _literal(sub_payload(topic.id, sub.id))}
                             for sub in subs[:MAX_SUB_BUTTONS]]}
     return [{"condition": [{"type": "slot", "name": SUB_ENTITY, "value": sub.id}],
-             "text": render_sub(sub, topic.title), "custom": sub_tag(topic.id, sub.id)} for sub in subs] + [overview]
+             **folded(render_sub(sub, topic.title), sub_tag(topic.id, sub.id))} for sub in subs] + [overview]
+
+
+def folded(text: str, tag: dict[str, str]) -> dict:
+    """A card's text without its "依据：" line, which goes to the custom payload's ``details`` beside
+    ``tag`` (the same shape as a calculation's: bot.knowledge.calc.Rendered)."""
+    labels = load_templates().labels
+    lines = text.split("\n")
+    basis = [line for line in lines if line.startswith(labels["basis"])]
+    shown = "\n".join(line for line in lines if not line.startswith(labels["basis"]))
+    return {"text": shown, "custom": {**tag, **Rendered(shown, "\n".join(basis), labels["details"]).payload()}}
 
 
 def _literal(text: str) -> str:

@@ -15,7 +15,7 @@ def test_staff_answer_in_the_same_chat_while_the_bot_stays_silent(stack: Stack, 
     staff_desk, staff = desk
     worker = uuid.uuid4().hex
     stack.say_callback(worker, "公司拖欠工资怎么办")
-    callback_recorder.wait_for(worker, "依据")
+    callback_recorder.wait_for(worker, "下一步")
     stack.say_callback(worker, "我想跟工作人员直接聊")
     callback_recorder.wait_for(worker, "转接工会工作人员")
 

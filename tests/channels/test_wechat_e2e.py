@@ -61,7 +61,8 @@ def test_a_wechat_worker_can_do_everything_a_web_chat_worker_can(stack: Stack, d
     welcome = worker.event("subscribe")
     assert "回复数字选择" in welcome
     answer = worker.say(worker.option(welcome, "拖欠工资"))
-    assert "不得克扣或无故拖欠" in answer and "《" in answer
+    assert "不得克扣或无故拖欠" in answer and "回复“依据”" in answer and "《" not in answer
+    assert "《劳动法》第50条" in worker.say("依据")  # the statutes, when asked for
 
     assert "单位叫什么名字" in worker.say("我要投诉")
     where = worker.say("宏达电子厂")

@@ -39,7 +39,8 @@ def test_worker_asks_and_sees_the_answer_then_reloads(servers, browser):
     # and asks for the one number it still needs.
     _wait_for_bot_count(page, 3)
     answer, question = _bot_texts(page)[-2:]
-    assert "2倍工资" in answer and "《劳动合同法》第82条" in answer
+    assert "2倍工资" in answer and "查看依据" in answer and "《劳动合同法》第82条" not in answer
+    assert "《劳动合同法》第82条" in page.locator(".msg.bot details.basis").last.text_content()  # folded
     assert "月工资" in question
     assert page.locator(".msg.user .bubble").last.inner_text().startswith("我在厂里干了一年多")
 

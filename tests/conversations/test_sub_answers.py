@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from bot.channels.common import folded_details
 from bot.knowledge.generate import MAX_SUB_BUTTONS
 from bot.knowledge.subs import all_subs, sub_payload
 from tests.conftest import Stack
@@ -14,11 +15,13 @@ pytestmark = pytest.mark.slow
 
 
 def tags(replies: list[dict]) -> list[dict]:
-    return [m["custom"] for m in replies if m.get("custom")]
+    """The replies' tags ({topic, sub}), without the statutes folded beside them."""
+    return [{k: v for k, v in m["custom"].items() if k != "details"} for m in replies if m.get("custom")]
 
 
 def text(replies: list[dict]) -> str:
-    return "\n".join(m.get("text") or "" for m in replies)
+    """What the worker can read: the texts and the statutes folded behind "查看依据"."""
+    return "\n".join(m.get("text") or folded_details(m) or "" for m in replies)
 
 
 def worker() -> str:

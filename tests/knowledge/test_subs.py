@@ -86,11 +86,15 @@ def test_the_topic_card_becomes_the_overview_and_each_sub_answer_a_variation(tmp
     data = build_training_data(TOPICS, subs)
     variations = data["responses"]["utter_work_injury_answer"]
     chosen = [v for v in variations if v.get("condition")]
+    rendered = render_sub(subs["work_injury"][0], TITLES["work_injury"]).split("\n")
+    [basis] = [line for line in rendered if line.startswith("依据：")]
     assert chosen == [{"condition": [{"type": "slot", "name": "sub", "value": "uninsured"}],
-                       "text": render_sub(subs["work_injury"][0], TITLES["work_injury"]),
-                       "custom": {"topic": "work_injury", "sub": "uninsured"}}]
+                       "text": "\n".join(line for line in rendered if line != basis),
+                       "custom": {"topic": "work_injury", "sub": "uninsured",
+                                  "details": {"label": "查看依据", "text": basis}}}]
     overview = next(v for v in variations if not v.get("condition"))
-    assert overview["custom"] == {"topic": "work_injury", "sub": OVERVIEW}
+    assert {k: v for k, v in overview["custom"].items() if k != "details"} == {"topic": "work_injury", "sub": OVERVIEW}
+    assert overview["custom"]["details"]["text"].startswith("依据：《")
     assert [b["title"] for b in overview["buttons"]] == ["没买工伤保险"]
     # the questions train the topic's intent, the sub-answer named in the block's metadata
     assert data["nlu"][0] == {"intent": "work_injury", "metadata": {"sub": "uninsured"},
@@ -119,7 +123,7 @@ def test_rasa_picks_the_variation_of_the_sub_slot(tmp_path, slot, expected):
                                                slots=[TextSlot("sub", mappings=[], influence_conversation=False)])
     message = asyncio.run(TemplatedNaturalLanguageGenerator(responses).generate(
         "utter_work_injury_answer", tracker, "rest"))
-    assert message["custom"] == {"topic": "work_injury", "sub": expected}
+    assert {k: v for k, v in message["custom"].items() if k != "details"} == {"topic": "work_injury", "sub": expected}
     assert ("单位没给你交工伤保险" in message["text"]) == (expected == "uninsured")
     if expected == OVERVIEW:  # the sub-answers as buttons, their payloads as Rasa parses them
         assert message["buttons"] == [{"title": "没买工伤保险", "payload": sub_payload("work_injury", "uninsured")}]

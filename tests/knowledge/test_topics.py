@@ -63,7 +63,14 @@ def test_generated_data_has_one_response_and_its_rules_per_topic(tmp_path: Path)
     assert set(data["responses"]) == {t.response_name for t in TOPICS}
     cards = {name: next(v for v in variants if not v.get("condition"))
              for name, variants in data["responses"].items()}
-    assert cards["utter_overtime_pay_answer"]["text"] == render_answer(BY_ID["overtime_pay"])
+    # the answer and the next step in the text; the statutes folded in the payload (web chat:
+    # "查看依据"; WeChat: reply 依据), so the card fits a phone screen
+    overtime = render_answer(BY_ID["overtime_pay"]).split("\n")
+    basis = [line for line in overtime if line.startswith("依据：")]
+    assert cards["utter_overtime_pay_answer"]["text"].split("\n") == [line for line in overtime if line not in basis]
+    assert cards["utter_overtime_pay_answer"]["custom"]["details"] == {"label": "查看依据", "text": basis[0]}
+    assert all(card["custom"]["details"]["text"].startswith("依据：《") and "依据：" not in card["text"]
+               for card in cards.values())
     # every answer names its topic for integrations (the channels show only the text); the card of
     # a topic with sub-answers (data/knowledge/subs/) is its overview
     assert all(card["custom"]["topic"] == name.removeprefix("utter_").removesuffix("_answer")
