@@ -170,10 +170,10 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             logger.warning("no intent model in the trained model: every message will be a fallback")
         return cls(config, model_storage, resource, parts)
 
-    def _second_best(self, features: Any) -> list[str | None]:
-        """The second model's first-ranked intent of each message."""
-        if self._second is None or self._second_scores is None:
-            return [None] * features.shape[0]
+    def _second_best(self, features: Any, count: int) -> list[str | None]:
+        """The second model's first-ranked intent of each message (None without a second model)."""
+        if features is None or self._second is None or self._second_scores is None:
+            return [None] * count
         return [str(self._second.classes_[i]) for i in np.argmax(self._second_scores(features), axis=1)]
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -182,8 +182,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         features, second = self._features(messages)
         probabilities = self._probabilities(features)
         names = [str(c) for c in self._model.classes_]
-        second_best = self._second_best(second) if second is not None else [None] * len(messages)
-        for message, row, other in zip(messages, probabilities, second_best):
+        for message, row, other in zip(messages, probabilities, self._second_best(second, len(messages))):
             ranking = sorted(({"name": n, "confidence": float(p)} for n, p in zip(names, row)),
                              key=lambda entry: -entry["confidence"])[: self._config["ranking_length"]]
             message.set(INTENT, ranking[0], add_to_output=True)
