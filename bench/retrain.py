@@ -270,7 +270,8 @@ def report(outcome: PublishOutcome, traffic: Traffic, live: dict, new: dict | No
     if outcome.new and outcome.live:
         print(f"publish's check on tests/nlu: live {outcome.live.correct}/{outcome.live.total} "
               f"({outcome.live.accuracy:.1%}), new {outcome.new.correct}/{outcome.new.total} "
-              f"({outcome.new.accuracy:.1%})")
+              f"({outcome.new.accuracy:.1%}; of these, union-service questions a staff FAQ now answers: "
+              f"{outcome.new.refined})")
     for name, figures in (("live", live), ("new", new)):
         if figures:
             print(f"held-out tests/nlu, {name} model: topic accuracy {figures['topic_accuracy']:.1%}, "

@@ -12,6 +12,11 @@ response when either
 - the nearest FAQ variant has at least ``min_similarity`` and is closer by ``min_lead`` than the
   nearest example of any other intent or FAQ (a rights topic keeps its question otherwise); when
   the FallbackClassifier gave up on the message, by ``min_lead_when_unsure`` (plain 1-NN).
+- the intent classifier's first-ranked intent is one the staff FAQs refine (``refines``: the union's
+  own services, union_assistance and union_membership, and chitchat): a staff FAQ is the union's
+  local, specific answer where those topics give a general card. The nearest FAQ by its variants
+  plus ``answer_weight`` times its answer text must reach ``min_similarity_refining``, and its
+  nearest variant may trail the nearest non-FAQ example by at most ``-min_lead_refining``.
 The intent's confidence is the similarity (mostly 0.2-0.5), so the console's teaching inbox lists
 such messages as unsure, for staff to confirm as new FAQ examples. It sits after the
 FallbackClassifier in config.yml and before the UrgencyDetector (urgent words still win).
@@ -105,7 +110,9 @@ class FaqMatcher(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"retrieval_intent": "faq", "ngram_sizes": [1, 2], "min_similarity": 0.25, "min_lead": 0.05,
-                "min_lead_when_unsure": 0.0, "min_similarity_when_faq": 0.15}
+                "min_lead_when_unsure": 0.0, "min_similarity_when_faq": 0.15,
+                "refines": ["union_assistance", "union_membership", "chitchat"], "answer_weight": 1.0,
+                "min_similarity_refining": 0.2, "min_lead_refining": -0.15}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  data: dict[str, Any] | None = None) -> None:
@@ -117,6 +124,14 @@ class FaqMatcher(GraphComponent, IntentClassifier):
         self._faq_rows = np.char.startswith(self._labels, self._prefix)[self._label_of_row]
         self._index = (NgramIndex(self._data["texts"], tuple(config["ngram_sizes"]))
                        if self._faq_rows.any() else None)
+        # Each FAQ's answer text, for the refining match (the words of the answer are words workers use).
+        self._faq_labels = np.flatnonzero(np.char.startswith(self._labels, self._prefix))
+        answers = [self._answer_text(str(self._labels[i])) for i in self._faq_labels]
+        self._answers = NgramIndex(answers, tuple(config["ngram_sizes"])) if self._index is not None else None
+
+    def _answer_text(self, key: str) -> str:
+        responses = self._data["responses"].get(f"utter_{key}") or [{}]
+        return str(responses[0].get("text") or "")
 
     @property
     def _prefix(self) -> str:
@@ -144,11 +159,13 @@ class FaqMatcher(GraphComponent, IntentClassifier):
              execution_context: ExecutionContext, **kwargs: Any) -> FaqMatcher:
         return cls(config, model_storage, resource, load_json(model_storage, resource, INDEX_FILE))
 
-    def match(self, text: str, leans_to_faq: bool = False, unsure: bool = False) -> tuple[str, float] | None:
+    def match(self, text: str, leans_to_faq: bool = False, unsure: bool = False,
+              refining: bool = False) -> tuple[str, float] | None:
         """The FAQ (``faq/<slug>``) the text paraphrases, with its similarity, or None.
 
         ``leans_to_faq``: the classifier already chose (or first-ranked) the retrieval intent,
-        so only the FAQ is to be picked; ``unsure``: the FallbackClassifier gave up.
+        so only the FAQ is to be picked; ``unsure``: the FallbackClassifier gave up;
+        ``refining``: the classifier first-ranked an intent the staff FAQs refine.
         """
         if self._index is None or not normalise(text):
             return None
@@ -162,17 +179,32 @@ class FaqMatcher(GraphComponent, IntentClassifier):
         min_lead = self._config["min_lead_when_unsure" if unsure else "min_lead"]
         if best >= self._config["min_similarity"] and lead >= min_lead:
             return key, best
+        return self._refine(text, similarity) if refining else None
+
+    def _refine(self, text: str, similarity: np.ndarray) -> tuple[str, float] | None:
+        """The FAQ nearest by its variants and its answer, when near enough to the message."""
+        assert self._answers is not None
+        nearest = np.full(len(self._labels), -1.0)
+        np.maximum.at(nearest, self._label_of_row, similarity)
+        variants = nearest[self._faq_labels]
+        scores = variants + self._config["answer_weight"] * self._answers.similarities(text)
+        best = int(np.argmax(scores))
+        others = similarity[~self._faq_rows]
+        lead = variants[best] - (float(others.max()) if others.size else 0.0)
+        if scores[best] >= self._config["min_similarity_refining"] and lead >= self._config["min_lead_refining"]:
+            return str(self._labels[self._faq_labels[best]]), min(1.0, float(scores[best]))
         return None
 
-    def _classified(self, message: Message) -> tuple[bool, bool]:
-        """(the intent classifier leans to the retrieval intent, the FallbackClassifier gave up)."""
+    def _classified(self, message: Message) -> tuple[bool, bool, bool]:
+        """(the intent classifier leans to the retrieval intent, the FallbackClassifier gave up,
+        the classifier's intent is one the staff FAQs refine)."""
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         unsure = intent == FALLBACK_INTENT
         if unsure:
             ranked = [r.get(INTENT_NAME_KEY) for r in message.get(INTENT_RANKING_KEY) or []
                       if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
             intent = ranked[0] if ranked else None
-        return intent == self._config["retrieval_intent"], unsure
+        return intent == self._config["retrieval_intent"], unsure, intent in self._config["refines"]
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

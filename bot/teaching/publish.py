@@ -104,6 +104,11 @@ def _percent(result: EvalResult | None) -> str:
     return "-" if result is None else f"{result.accuracy:.1%}"
 
 
+def _refined(result: EvalResult) -> str:
+    """Staff see how many union-service test questions their FAQs now answer (counted right)."""
+    return _message("refined", count=result.refined) if result.refined else ""
+
+
 @contextmanager
 def _exclusive(lock_path: Path) -> Iterator[bool]:
     """One publish at a time per installation (the console may run several workers)."""
@@ -181,7 +186,7 @@ class _Run:
         if live is not None and new.accuracy < live.accuracy - max_drop - 1e-9:
             logger.warning("publish refused: %s scored %d/%d, live %d/%d", model.name,
                            new.correct, new.total, live.correct, live.total)
-            return self.finish("refused", _message("refused", new=_percent(new), live=_percent(live)))
+            return self.finish("refused", _message("refused", new=_percent(new), live=_percent(live), refined=_refined(new)))
         self.enter("loading")
         install_staff_files(self.staging / "data", self.settings.project_root / "data")
         self.details["published"] = True
@@ -242,7 +247,7 @@ class _Run:
             return self.finish("failed", _message("load_failed", servers=", ".join(not_loaded)))
         prune_models(self.settings.models_dir, keep={model, *self.previous})
         prune_orphan_caches(self.settings.models_dir)
-        return self.finish("live", _message("live", new=_percent(new), live=_percent(live)))
+        return self.finish("live", _message("live", new=_percent(new), live=_percent(live), refined=_refined(new)))
 
 
 def stage_tree(project_root: Path, staging: Path, faqs: list[FaqSpec],

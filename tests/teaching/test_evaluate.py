@@ -42,6 +42,16 @@ def test_score_counts_rejection_as_right_for_out_of_scope_and_reads_faq_labels()
     assert score([]) == EvalResult(0, 0, 0.0)
 
 
+def test_a_union_service_question_a_staff_faq_answers_counts_as_refined():
+    pairs = [("union_membership", "union_dues"),  # a staff FAQ took a union question: refined
+             ("wage_arrears", "union_dues"),  # a rights question taken by a FAQ stays wrong
+             ("union_membership", "chitchat"),  # not a staff FAQ
+             ("union_assistance", "union_assistance")]
+    result = score(pairs, staff_faqs=frozenset({"union_dues"}), refines=frozenset({"union_membership", "union_assistance"}))
+    assert result == EvalResult(2, 4, 0.5, refined=1)
+    assert score(pairs) == EvalResult(1, 4, 0.25)
+
+
 def _files(tmp_path: Path) -> tuple[Path, Path]:
     model = tmp_path / "niangjia-abc.tar.gz"
     model.write_bytes(b"model")

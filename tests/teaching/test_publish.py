@@ -116,6 +116,20 @@ def test_a_drop_within_max_drop_goes_live(settings):
     assert outcome.stage == "live"
 
 
+def test_staff_see_how_many_union_questions_their_faqs_now_answer(settings, monkeypatch):
+    fakes = Fakes(settings)
+    refined = EvalResult(90, 100, 0.9, refined=4)
+    monkeypatch.setattr(fakes, "evaluate", lambda model, tests: refined if model.name != LIVE else _result(0.9))
+    outcome = publish(settings, [HOURS], [], Progress(), deps=fakes.deps())
+    assert outcome.stage == "live"
+    assert "4 个关于入会和工会服务的问题" in outcome.message
+
+
+def test_without_refined_questions_the_message_says_nothing_about_them(settings):
+    outcome = publish(settings, [HOURS], [], Progress(), deps=Fakes(settings).deps())
+    assert outcome.stage == "live" and "工会服务" not in outcome.message
+
+
 def test_training_failure_reports_failed_and_nothing_changes(settings):
     fakes, progress = Fakes(settings, train_error=RuntimeError("rasa train exited with 1")), Progress()
     before = _snapshot(settings.project_root)
