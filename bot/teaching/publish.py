@@ -186,7 +186,8 @@ class _Run:
         if live is not None and new.accuracy < live.accuracy - max_drop - 1e-9:
             logger.warning("publish refused: %s scored %d/%d, live %d/%d", model.name,
                            new.correct, new.total, live.correct, live.total)
-            return self.finish("refused", _message("refused", new=_percent(new), live=_percent(live), refined=_refined(new)))
+            return self.finish("refused", _message("refused", new=_percent(new), live=_percent(live),
+                                                   refined=_refined(new)))
         self.enter("loading")
         install_staff_files(self.staging / "data", self.settings.project_root / "data")
         self.details["published"] = True

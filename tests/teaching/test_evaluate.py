@@ -47,7 +47,8 @@ def test_a_union_service_question_a_staff_faq_answers_counts_as_refined():
              ("wage_arrears", "union_dues"),  # a rights question taken by a FAQ stays wrong
              ("union_membership", "chitchat"),  # not a staff FAQ
              ("union_assistance", "union_assistance")]
-    result = score(pairs, staff_faqs=frozenset({"union_dues"}), refines=frozenset({"union_membership", "union_assistance"}))
+    result = score(pairs, staff_faqs=frozenset({"union_dues"}),
+                   refines=frozenset({"union_membership", "union_assistance"}))
     assert result == EvalResult(2, 4, 0.5, refined=1)
     assert score(pairs) == EvalResult(1, 4, 0.25)
 
