@@ -4,7 +4,8 @@ Rasa's FallbackClassifier gives up on a message (intent ``nlu_fallback``: the bo
 the best topics) when the first intent is below ``threshold`` or the first two are within
 ``ambiguity_threshold``. Real stories are often answered confidently with a neighbouring topic;
 the TfidfIntentClassifier's second model (other features) then tends to rank another intent
-first and marks the message (bot.nlu.tfidf_classifier.SECOND_OPINION). This classifier asks
+first, or the story's question clause read alone is confidently about another topic, and the
+classifier marks the message (bot.nlu.tfidf_classifier.SECOND_OPINION). This classifier asks
 back on those messages too, so the worker picks between the two readings instead of getting the
 wrong answer.
 """

@@ -17,10 +17,17 @@ topic and that model's best intent is another one, the message gets ``SECOND_OPI
 intent) and bot.nlu.fallback.AskBackFallback asks back instead of answering: on the real questions
 of the dev set, two views that disagree catch confident wrong answers that the confidence alone
 does not (see config.yml for the figures).
+
+The question clause: a story's question comes at its end. The main model also reads the last
+clauses alone (from the end, at least ``clause_min_chars`` characters); when they are confidently
+(``clause_min_confidence``) about another topic than the whole message, the message gets
+``SECOND_OPINION`` as well: "社保一直交着……现在想辞职，要提前多久说" is asked back between the
+story's topic and the question's rather than answered with the story's.
 """
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +56,8 @@ MODEL_FILE = "tfidf_intents.joblib"
 # Message property (not in the parse output): the intent the second model ranks first, set when the
 # message is answered as a topic and the second model disagrees.
 SECOND_OPINION = "intent_second_opinion"
+# Where clauses end: Chinese and Western punctuation and spaces.
+_CLAUSE_BREAK = re.compile(r"[，。？！、；：,.?!;:\s]+")
 
 
 def word_ngrams(tokens: list[str], n: int = 2) -> list[str]:
@@ -85,6 +94,19 @@ def _tokens(message: Message) -> list[str]:
     return [t.text for t in message.get(TOKENS_NAMES[TEXT]) or []]
 
 
+def question_clause(text: str, min_chars: int) -> int | None:
+    """Where the message's last clauses of at least ``min_chars`` characters (punctuation not
+    counted) begin, or None when they would be the whole message."""
+    clauses = [m.span() for m in re.finditer(r"[^，。？！、；：,.?!;:\s]+", text)]
+    length = 0
+    for index in range(len(clauses) - 1, -1, -1):
+        start, end = clauses[index]
+        length += end - start
+        if length >= min_chars:
+            return start if index > 0 else None
+    return None
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
@@ -96,7 +118,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         return {"C": 30.0, "char_ngrams": [1, 3], "min_df": 2, "max_iter": 3000,
                 "class_weight": "balanced", "ranking_length": 10, "random_state": 42,
                 # the second opinion is asked about answers of these topics (ids of the file)
-                "second_opinion": True, "topics_file": "data/knowledge/topics.yml"}
+                "second_opinion": True, "topics_file": "data/knowledge/topics.yml",
+                # the question clause: read alone, a confident other topic asks back (0 turns it off)
+                "clause_min_chars": 15, "clause_min_confidence": 0.6}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  parts: dict[str, Any] | None = None) -> None:
@@ -187,7 +211,27 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                              key=lambda entry: -entry["confidence"])[: self._config["ranking_length"]]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            if other is not None and ranking[0]["name"] in self._topics and other != ranking[0]["name"]:
+            if ranking[0]["name"] not in self._topics:
+                continue
+            other = other if other != ranking[0]["name"] else None
+            other = other or self._clause_reading(message, ranking[0]["name"], names)
+            if other is not None:
                 logger.debug("second opinion: %s, not %s", other, ranking[0]["name"])
                 message.set(SECOND_OPINION, other)
         return messages
+
+    def _clause_reading(self, message: Message, topic: str, names: list[str]) -> str | None:
+        """Another topic the question clause alone is confidently about, or None."""
+        min_chars = int(self._config["clause_min_chars"])
+        start = question_clause(message.get(TEXT) or "", min_chars) if min_chars > 0 else None
+        if start is None or self._chars is None or self._words is None or self._probabilities is None:
+            return None
+        tokens = [t.text for t in message.get(TOKENS_NAMES[TEXT]) or [] if t.start >= start]
+        features = hstack([self._chars.transform([(message.get(TEXT) or "")[start:]]),
+                           self._words.transform([tokens])]).tocsr()
+        row = self._probabilities(features)[0]
+        best = int(np.argmax(row))
+        name = names[best]
+        if name != topic and name in self._topics and row[best] >= self._config["clause_min_confidence"]:
+            return name
+        return None

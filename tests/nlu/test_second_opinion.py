@@ -19,7 +19,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.fallback import AskBackFallback
-from bot.nlu.tfidf_classifier import SECOND_OPINION, TfidfIntentClassifier
+from bot.nlu.tfidf_classifier import SECOND_OPINION, TfidfIntentClassifier, question_clause
 from tests.conftest import ROOT
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
@@ -100,3 +100,31 @@ def test_a_model_trained_without_the_second_opinion_answers_as_before(tmp_path) 
     parsed = parse(loaded, "社保断缴了")
     assert parsed.get(INTENT)["name"] == "social_insurance"
     assert parsed.get(SECOND_OPINION) is None
+
+
+# A story about social insurance whose question, at the end, is about unpaid wages.
+STORY = "单位没给我买社会保险，社保断缴了，社保缴费基数按最低交的，老板拖欠工资三个月了工资一直不发怎么办"
+
+
+def test_a_story_whose_last_clause_asks_about_another_topic_is_asked_back(classifier) -> None:
+    parsed = parse(classifier, STORY)
+    assert parsed.get(SECOND_OPINION) == "wage_arrears"
+    ranked = [entry["name"] for entry in parsed.get(INTENT_RANKING_KEY)]
+    assert ranked[:2] == ["nlu_fallback", "social_insurance"]
+
+
+def test_without_the_clause_check_the_story_is_answered(stored) -> None:
+    storage, resource, config = stored
+    loaded = TfidfIntentClassifier.load({**config, "clause_min_chars": 0}, storage, resource, CONTEXT)
+    parsed = parse(loaded, STORY)
+    assert parsed.get(INTENT)["name"] == "social_insurance"
+    assert parsed.get(SECOND_OPINION) is None
+
+
+@pytest.mark.parametrize("text, start", [
+    ("我在厂里干了三年，社保一直交着，现在想辞职，要提前多久说", 9),  # the last clauses of >= 15 characters
+    ("现在想辞职要提前多久跟公司说呢", None),  # one clause: the whole message
+    ("前面，一二三四五六七八九十一二三四五", 3),
+])
+def test_the_question_clause_is_read_from_the_end(text: str, start: int | None) -> None:
+    assert question_clause(text, 15) == start
