@@ -56,8 +56,8 @@ MODEL_FILE = "tfidf_intents.joblib"
 # Message property (not in the parse output): the intent the second model ranks first, set when the
 # message is answered as a topic and the second model disagrees.
 SECOND_OPINION = "intent_second_opinion"
-# Where clauses end: Chinese and Western punctuation and spaces.
-_CLAUSE_BREAK = re.compile(r"[，。？！、；：,.?!;:\s]+")
+# A clause: the text between Chinese or Western punctuation and spaces.
+_CLAUSE = re.compile(r"[^，。？！、；：,.?!;:\s]+")
 
 
 def word_ngrams(tokens: list[str], n: int = 2) -> list[str]:
@@ -97,7 +97,7 @@ def _tokens(message: Message) -> list[str]:
 def question_clause(text: str, min_chars: int) -> int | None:
     """Where the message's last clauses of at least ``min_chars`` characters (punctuation not
     counted) begin, or None when they would be the whole message."""
-    clauses = [m.span() for m in re.finditer(r"[^，。？！、；：,.?!;:\s]+", text)]
+    clauses = [m.span() for m in _CLAUSE.finditer(text)]
     length = 0
     for index in range(len(clauses) - 1, -1, -1):
         start, end = clauses[index]
