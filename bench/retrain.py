@@ -3,7 +3,8 @@
 Issue 5 asks: "Retraining after one FAQ change takes <= 5 minutes on 2 cores and the live
 server never stops answering meanwhile"; issue 17: "New staff FAQs: >= 2 of 3 blind paraphrases
 reach the FAQ after one publish". This copies the project (config, domain, data, tests/nlu) to
-a temporary root, starts its Rasa server with the current model as `niangjia run rasa` does,
+a temporary root, starts its Rasa server with the current model as `niangjia run rasa` does (and
+its action server, so that replies are what a worker reads),
 and publishes the FAQs of `bench/faq_cases/variants.yml` (ten FAQs, five question variants
 each) in one `bot.teaching.publish.publish` while a worker message goes to the REST webhook
 every 0.25 s (sent on schedule, whether or not the previous one was answered). Then each
@@ -11,8 +12,9 @@ paraphrase of `bench/faq_cases/paraphrases.yml` (written blind, by someone who n
 variants) goes to the webhook: reached = the reply is that FAQ's answer, or the parse's topic
 is that FAQ. Prints stage times, held-out topic accuracy and out-of-scope rejection
 (tests/nlu) live vs new, the requests' failures and latency, and the paraphrases reached per
-FAQ and in all (the texts of the misses only with --show-misses: the paraphrases must stay
-unseen by whoever tunes the matching).
+FAQ and in all, and how many replies carry the FAQ's answer (the texts of the misses and the
+replies they got only with --show-misses: the paraphrases must stay unseen by whoever tunes the
+matching; use it on bench/faq_tuning).
 
 The live model's evaluation is not cached in the copy (worst case: both are measured).
 
@@ -59,6 +61,8 @@ class Attempt:
     text: str
     reached: bool
     got: str  # the parse's topic and intent confidence
+    answered: bool = False  # the reply itself carries the FAQ's answer
+    reply: str = ""  # the reply's first message, shortened
 
 
 def load_cases(directory: Path) -> tuple[list[FaqSpec], dict[str, list[str]]]:
@@ -110,6 +114,14 @@ def start_rasa(env: dict[str, str], log: Path) -> subprocess.Popen:
                         cwd=Path(env["NIANGJIA_ROOT"]), seconds=300)
 
 
+def start_actions(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """The action server, so that replies are what a worker gets (session start, answers' actions)."""
+    # It runs in the copy (NIANGJIA_ROOT: its data), with the project's code.
+    code = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return start_server([sys.executable, "-m", "bot.cli", "run", "actions"], {**env, "PYTHONPATH": code}, log,
+                        f"http://127.0.0.1:{env['ACTIONS_PORT']}/health")
+
+
 def parse(settings: Settings, text: str) -> dict:
     response = requests.post(f"{settings.rasa_url}/model/parse", params={"token": settings.rasa_token},
                              json={"text": text}, timeout=60)
@@ -133,8 +145,10 @@ def attempts(settings: Settings, faqs: list[FaqSpec], paraphrases: dict[str, lis
             replies = say(settings, f"bench-faq-{slug}-{n}", text)
             parsed = parse(settings, text)
             topic = topic_of(parsed)
-            results.append(Attempt(slug, text, any(answers[slug] in r for r in replies) or topic == slug,
-                                   f"{topic} {(parsed.get('intent') or {}).get('confidence', 0):.2f}"))
+            answered = any(answers[slug] in r for r in replies)
+            results.append(Attempt(slug, text, answered or topic == slug,
+                                   f"{topic} {(parsed.get('intent') or {}).get('confidence', 0):.2f}", answered,
+                                   (replies[0] if replies else "")[:40].replace("\n", " ")))
     return results
 
 
@@ -241,6 +255,7 @@ def main() -> None:
         env = environment(root)
         settings = load_settings(env)
         live_model(settings)
+        actions = start_actions(env, root / "actions.log")
         proc = start_rasa(env, root / "rasa.log")
         try:
             live = held_out(settings)
@@ -250,8 +265,9 @@ def main() -> None:
             new = held_out(settings) if outcome.stage == "live" else None
             tried = attempts(settings, faqs, paraphrases)
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            for server in (proc, actions):
+                server.terminate()
+                server.wait(timeout=30)
             if args.train_log and (root / "var" / "publish" / "train.log").exists():
                 shutil.copyfile(root / "var" / "publish" / "train.log", args.train_log)
         alone = reached_without_matcher(outcome.model, paraphrases) if outcome.model else None
@@ -286,11 +302,13 @@ def report(outcome: PublishOutcome, traffic: Traffic, live: dict, new: dict | No
         print(f"  {slug:<24} {sum(a.reached for a in mine)}/{len(mine)}"
               + (f"  missed as: {', '.join(misses)}" if misses else ""))
         if show_misses:
-            for attempt in (a for a in mine if not a.reached):
-                print(f"      {attempt.text}")
+            for attempt in (a for a in mine if not a.answered):
+                print(f"      {attempt.text}  ->  {attempt.reply}")
+    slugs = {a.slug for a in tried}
+    two_of_three = sum(1 for slug in slugs if sum(a.reached for a in tried if a.slug == slug) >= 2)
     print(f"paraphrases reaching their FAQ: {sum(a.reached for a in tried)}/{len(tried)}; FAQs with "
-          f">= 2 of 3 reached: {sum(1 for slug in {a.slug for a in tried} if sum(a.reached for a in tried if a.slug == slug) >= 2)}"
-          f"/{len({a.slug for a in tried})}")
+          f">= 2 of 3 reached: {two_of_three}/{len(slugs)}; the reply is the FAQ's answer: "
+          f"{sum(a.answered for a in tried)}")
 
 
 if __name__ == "__main__":
