@@ -96,8 +96,10 @@ def score(pairs: list[tuple[str, str]], staff_faqs: frozenset[str] = frozenset()
 
 def refined_topics(agent: Any) -> frozenset[str]:
     """The topics the loaded model's FaqMatcher lets staff FAQs refine (its ``refines``)."""
+    from bot.nlu.faq_match import FaqMatcher  # imports Rasa: only where a model is loaded anyway
+
     for node in agent.processor.model_metadata.predict_schema.nodes.values():
-        if node.uses.__name__ == "FaqMatcher":
+        if issubclass(node.uses, FaqMatcher):
             return frozenset({**node.uses.get_default_config(), **node.config}.get("refines") or ())
     return frozenset()
 
