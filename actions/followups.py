@@ -43,7 +43,7 @@ class ActionFollowup(Action):
 
     async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                       topic: str) -> list[EventType]:
-        intent = followup_intent(tracker.latest_message) or latest_intent(tracker)
+        intent = followup_intent(tracker.latest_message, topic) or latest_intent(tracker)
         if intent not in FOLLOWUP_INTENTS and load_cues().asks_next_steps(tracker.latest_message.get("text") or ""):
             intent = "ask_next_steps"  # "那现在咋整" that the model could not place
         kind = Kind.for_topic(topic)

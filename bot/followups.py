@@ -29,13 +29,19 @@ FOLLOWUP_INTENTS = frozenset({"ask_amount", "ask_next_steps", "ask_what_if"})
 SHORT_FOLLOWUP_CHARS = 30
 
 
-def followup_intent(parse: Mapping[str, Any]) -> str | None:
-    """The follow-up a parse is (its intent, or the best-ranked intent when the model was unsure)."""
+def followup_intent(parse: Mapping[str, Any], topic: str | None = None) -> str | None:
+    """The follow-up a parse is: its intent, or the best-ranked intent when the model was unsure; or,
+    when the model was unsure between ``topic`` (the one just answered) and a follow-up on it
+    ("工伤的话一般怎么赔 赔多少": work_injury, then ask_amount), that follow-up."""
     name = (parse.get("intent") or {}).get("name")
     if name in FOLLOWUP_INTENTS:
         return name
     ranked = [e.get("name") for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
-    return ranked[0] if ranked and ranked[0] in FOLLOWUP_INTENTS else None
+    if ranked and ranked[0] in FOLLOWUP_INTENTS:
+        return ranked[0]
+    if topic is not None and len(ranked) > 1 and ranked[0] == topic and ranked[1] in FOLLOWUP_INTENTS:
+        return ranked[1]
+    return None
 
 
 def continues_topic(parse: Mapping[str, Any], topic: str | None, cues: Cues) -> bool:

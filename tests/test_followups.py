@@ -62,6 +62,16 @@ def test_an_unsure_message_after_an_answer_is_a_follow_up_when_it_reads_as_one()
                                      "dismissal_compensation", "labour_contract"), "annual_leave", cues)
 
 
+def test_unsure_between_the_topic_just_answered_and_a_follow_up_it_is_the_follow_up():
+    unsure = parse("工伤的话一般都是怎么赔的 赔多少", "work_injury", "ask_amount")
+    assert followup_intent(unsure, "work_injury") == "ask_amount"
+    # another topic answered last, or no topic: not read as a follow-up on this one
+    assert followup_intent(unsure, "wage_arrears") is None
+    assert followup_intent(unsure) is None
+    # the topic first and another topic second: no follow-up intent to take
+    assert followup_intent(parse("那这个呢", "work_injury", "sick_leave"), "work_injury") is None
+
+
 def test_the_injury_amounts_say_who_pays_when_the_employer_bought_no_insurance():
     import yaml
 

@@ -11,18 +11,17 @@ config.yml); it trains in seconds on 2 cores and parses in about a millisecond.
 Retrieval intents (``chitchat``, staff ``faq``) are classified by their base name, as DIET does;
 the ResponseSelector after it picks the response.
 
-A second opinion: a smaller model on other features (character unigrams and the same jieba word
-n-grams, no character bi- and trigrams) ranks the intents too. When the message is answered as a
-topic and that model's best intent is another one, the message gets ``SECOND_OPINION`` (the other
-intent) and bot.nlu.fallback.AskBackFallback asks back instead of answering: on the real questions
-of the dev set, two views that disagree catch confident wrong answers that the confidence alone
-does not (see config.yml for the figures).
-
-The question clause: a story's question comes at its end. The main model also reads the last
-clauses alone (from the end, at least ``clause_min_chars`` characters); when they are confidently
-(``clause_min_confidence``) about another topic than the whole message, the message gets
-``SECOND_OPINION`` as well: "社保一直交着……现在想辞职，要提前多久说" is asked back between the
-story's topic and the question's rather than answered with the story's.
+The answer check: a topic answer is given only when it is probably right; otherwise the message is
+marked ``DOUBTED`` and bot.nlu.fallback.AskBackFallback asks back ("你想问的是哪一个？") instead.
+Real stories are often answered confidently with a neighbouring topic, and the confidence alone does
+not tell them apart. The evidence (``answer_evidence``): the first intent's confidence and its lead
+over the second; what a smaller second model on other features (character unigrams and the same
+jieba word n-grams) gives the same intent; and the story's question clause read alone (its last
+clauses of at least ``clause_min_chars`` characters, a story's question comes at its end): what it
+gives the intent and how sure it is of its own best reading. A logistic model of these five numbers
+(``answer_weights``, ``answer_bias``) estimates the probability that the answer is right; below
+``answer_min_probability`` the message is asked back. The weights are fitted by bench/calibrate.py
+on cross-validated predictions of the training data (never on the evaluation sets).
 """
 from __future__ import annotations
 
@@ -53,9 +52,11 @@ from bot.nlu.model_files import load_joblib, save_joblib
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "tfidf_intents.joblib"
-# Message property (not in the parse output): the intent the second model ranks first, set when the
-# message is answered as a topic and the second model disagrees.
-SECOND_OPINION = "intent_second_opinion"
+# Message property (not in the parse output): set on a topic answer that the answer check doubts, to
+# the estimated probability that the answer is right.
+DOUBTED = "intent_doubted"
+# The evidence of the answer check, in the order of ``answer_weights``.
+EVIDENCE = ("confidence", "lead", "second_model", "clause", "clause_best")
 # A clause: the text between Chinese or Western punctuation and spaces.
 _CLAUSE = re.compile(r"[^，。？！、；：,.?!;:\s]+")
 
@@ -117,10 +118,14 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         return {"C": 30.0, "char_ngrams": [1, 3], "min_df": 2, "max_iter": 3000,
                 "class_weight": "balanced", "ranking_length": 10, "random_state": 42,
-                # the second opinion is asked about answers of these topics (ids of the file)
+                # the answer check is made on answers of these topics (ids of the file)
                 "second_opinion": True, "topics_file": "data/knowledge/topics.yml",
-                # the question clause: read alone, a confident other topic asks back (0 turns it off)
-                "clause_min_chars": 15, "clause_min_confidence": 0.6}
+                # the question clause read alone (0: not read; the whole message stands for it)
+                "clause_min_chars": 15,
+                # the answer check (bench/calibrate.py): weights of EVIDENCE, bias, and the probability
+                # below which a topic answer is asked back (0 turns the check off)
+                "answer_weights": [-2.72, 4.23, 2.74, 1.6, -1.63], "answer_bias": -0.09,
+                "answer_min_probability": 0.72}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  parts: dict[str, Any] | None = None) -> None:
@@ -180,7 +185,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         if second is not None:
             self._second = self._classifier().fit(second, labels)
             self._second_scores = Probabilities(self._second)
-            self._topics = frozenset(t.id for t in load_topics(Path(self._config["topics_file"])))
+        self._topics = frozenset(t.id for t in load_topics(Path(self._config["topics_file"])))
         save_joblib(self._model_storage, self._resource, MODEL_FILE,
                     {"chars": self._chars, "words": self._words, "model": self._model,
                      "unigrams": self._unigrams, "second": self._second, "topics": sorted(self._topics)})
@@ -194,44 +199,73 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             logger.warning("no intent model in the trained model: every message will be a fallback")
         return cls(config, model_storage, resource, parts)
 
-    def _second_best(self, features: Any, count: int) -> list[str | None]:
-        """The second model's first-ranked intent of each message (None without a second model)."""
-        if features is None or self._second is None or self._second_scores is None:
+    def _second_rows(self, features: Any, count: int) -> list[np.ndarray | None]:
+        """The second model's probabilities of each message, in the main model's order of intents
+        (None without a second model)."""
+        if features is None or self._model is None or self._second is None or self._second_scores is None:
             return [None] * count
-        return [str(self._second.classes_[i]) for i in np.argmax(self._second_scores(features), axis=1)]
+        index = {str(name): i for i, name in enumerate(self._second.classes_)}
+        order = [index[str(name)] for name in self._model.classes_]
+        return list(self._second_scores(features)[:, order])
+
+    def _rank(self, messages: list[Message]) -> list[tuple[list[dict], np.ndarray, np.ndarray | None]]:
+        """Each message's intent ranking, the main model's probabilities and the second model's."""
+        assert self._model is not None and self._probabilities is not None
+        features, second = self._features(messages)
+        probabilities = self._probabilities(features)
+        names = [str(c) for c in self._model.classes_]
+        ranked = []
+        for row, second_row in zip(probabilities, self._second_rows(second, len(messages))):
+            ranking = sorted(({"name": n, "confidence": float(p)} for n, p in zip(names, row)),
+                             key=lambda entry: -entry["confidence"])[: self._config["ranking_length"]]
+            ranked.append((ranking, row, second_row))
+        return ranked
+
+    def answer_evidence(self, messages: list[Message]) -> list[tuple[str, np.ndarray] | None]:
+        """The topic each message would be answered with and the answer check's evidence of it
+        (EVIDENCE); None for a message whose first intent is not a topic."""
+        if self._model is None or self._probabilities is None or not messages:
+            return [None] * len(messages)
+        return [(ranking[0]["name"], self._evidence(message, row, second_row))
+                if ranking[0]["name"] in self._topics else None
+                for message, (ranking, row, second_row) in zip(messages, self._rank(messages))]
+
+    def _evidence(self, message: Message, row: np.ndarray, second_row: np.ndarray | None) -> np.ndarray:
+        best, runner_up = np.argsort(-row)[:2]
+        confidence = row[best]
+        clause = self._clause_row(message)
+        return np.array([confidence, confidence - row[runner_up],
+                         second_row[best] if second_row is not None else confidence,
+                         clause[best] if clause is not None else confidence,
+                         clause.max() if clause is not None else confidence])
+
+    def answer_probability(self, evidence: np.ndarray) -> float:
+        """The estimated probability that a topic answer with this evidence is right."""
+        score = float(np.dot(self._config["answer_weights"], evidence)) + float(self._config["answer_bias"])
+        return float(1.0 / (1.0 + np.exp(-score)))
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None or self._probabilities is None or not messages:
             return messages
-        features, second = self._features(messages)
-        probabilities = self._probabilities(features)
-        names = [str(c) for c in self._model.classes_]
-        for message, row, other in zip(messages, probabilities, self._second_best(second, len(messages))):
-            ranking = sorted(({"name": n, "confidence": float(p)} for n, p in zip(names, row)),
-                             key=lambda entry: -entry["confidence"])[: self._config["ranking_length"]]
+        minimum = float(self._config["answer_min_probability"])
+        for message, (ranking, row, second_row) in zip(messages, self._rank(messages)):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            if ranking[0]["name"] not in self._topics:
+            if minimum <= 0 or ranking[0]["name"] not in self._topics:
                 continue
-            other = other if other != ranking[0]["name"] else None
-            other = other or self._clause_reading(message, ranking[0]["name"], names)
-            if other is not None:
-                logger.debug("second opinion: %s, not %s", other, ranking[0]["name"])
-                message.set(SECOND_OPINION, other)
+            probability = self.answer_probability(self._evidence(message, row, second_row))
+            if probability < minimum:
+                logger.debug("answer check: %s right with %.2f only", ranking[0]["name"], probability)
+                message.set(DOUBTED, probability)
         return messages
 
-    def _clause_reading(self, message: Message, topic: str, names: list[str]) -> str | None:
-        """Another topic the question clause alone is confidently about, or None."""
+    def _clause_row(self, message: Message) -> np.ndarray | None:
+        """The main model's probabilities of the question clause read alone (None: no clause)."""
         min_chars = int(self._config["clause_min_chars"])
-        start = question_clause(message.get(TEXT) or "", min_chars) if min_chars > 0 else None
+        text = message.get(TEXT) or ""
+        start = question_clause(text, min_chars) if min_chars > 0 else None
         if start is None or self._chars is None or self._words is None or self._probabilities is None:
             return None
         tokens = [t.text for t in message.get(TOKENS_NAMES[TEXT]) or [] if t.start >= start]
-        features = hstack([self._chars.transform([(message.get(TEXT) or "")[start:]]),
-                           self._words.transform([tokens])]).tocsr()
-        row = self._probabilities(features)[0]
-        best = int(np.argmax(row))
-        name = names[best]
-        if name != topic and name in self._topics and row[best] >= self._config["clause_min_confidence"]:
-            return name
-        return None
+        features = hstack([self._chars.transform([text[start:]]), self._words.transform([tokens])]).tocsr()
+        return self._probabilities(features)[0]
