@@ -6,7 +6,7 @@ as out of scope or small talk. Here each message is a TF-IDF vector with subline
 and unit length — character 1–3-grams of the text and jieba word 1–2-grams (the tokens of the
 JiebaTokenizer before it) — so a long story weighs as much as a short question, and a
 class-balanced logistic regression ranks the intents. Measured with bench/nlu_accuracy.py (see
-config.yml); it trains in seconds on 2 cores and parses in about a millisecond.
+config.yml); it trains in a minute or two on 2 cores and parses in two to three milliseconds.
 
 Retrieval intents (``chitchat``, staff ``faq``) are classified by their base name, as DIET does;
 the ResponseSelector after it picks the response.
@@ -118,8 +118,10 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         return {"C": 30.0, "char_ngrams": [1, 3], "min_df": 2, "max_iter": 3000,
                 "class_weight": "balanced", "ranking_length": 10, "random_state": 42,
+                # the second model (its confidence in the answer is evidence of the answer check)
+                "second_opinion": True,
                 # the answer check is made on answers of these topics (ids of the file)
-                "second_opinion": True, "topics_file": "data/knowledge/topics.yml",
+                "topics_file": "data/knowledge/topics.yml",
                 # the question clause read alone (0: not read; the whole message stands for it)
                 "clause_min_chars": 15,
                 # the answer check (bench/calibrate.py): weights of EVIDENCE, bias, and the probability
