@@ -2,8 +2,9 @@
 
 ``action_followup`` answers "那能赔多少？", "那我该怎么办？" and elliptical questions ("要是公司
 不同意呢") for the topic of the bot's last answer (bot/followups.py): the work-injury amounts,
-the region's minimum wage, the worker's own calculation, or the topic's next steps. Without a
-topic it asks back like an unclear message. Every reply carries the topic's tag.
+the region's minimum wage, the worker's own calculation, the topic's sub-answer the model guessed for
+an unsure message, or the topic's next steps. Without a topic it asks back like an unclear message.
+Every reply carries the topic's tag.
 """
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from actions.calculators import ActionCalculate, latest_intent, message_entities
 from actions.clarify import ActionClarify
 from bot.calculate.dialogue import fresh_values
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot
+from bot.clarify import sub_guesses
 from bot.followups import AMOUNT_KINDS, FOLLOWUP_INTENTS, INJURY_TOPICS, followup_intent, last_topic, load_cues
+from bot.knowledge.generate import folded
+from bot.knowledge.subs import Sub, all_subs, render_sub, sub_tag
 from bot.knowledge.topics import topic_tag
 
 # Entities that carry a calculation's numbers: "那要是干了两年呢" redoes the last calculation.
@@ -59,11 +63,26 @@ class ActionFollowup(Action):
             found = services.topics()[topic]
             dispatcher.utter_message(response="utter_followup_amount", title=found.title, answer=found.answer,
                                      json_message=tag)
+        elif (sub := _guessed_sub(tracker, topic)) is not None:  # its own 下一步 line says how to go on
+            card = folded(render_sub(sub, services.topics()[topic].title), sub_tag(topic, sub.id))
+            dispatcher.utter_message(text=card["text"], json_message=card["custom"])
         else:
             found = services.topics()[topic]
             response = "utter_followup_next_steps" if intent == "ask_next_steps" else "utter_followup_depends"
             dispatcher.utter_message(response=response, title=found.title, next=found.next_step, json_message=tag)
         return []
+
+
+def _guessed_sub(tracker: Tracker, topic: str) -> Sub | None:
+    """The sub-answer of ``topic`` (the one just answered) that an unsure message asks for: the model
+    ranked that topic first and guessed the sub-answer ("那我们家里人自己去申请可以吗" after a work-injury
+    answer: who may apply and when) — what the worker would get had the model been sure."""
+    ranked = [e.get("name") for e in tracker.latest_message.get("intent_ranking") or []
+              if e.get("name") != "nlu_fallback"]
+    guessed = sub_guesses(tracker.latest_message.get("entities") or []).get(topic)
+    if not ranked or ranked[0] != topic or guessed is None:
+        return None
+    return next((sub for sub in all_subs().get(topic, []) if sub.id == guessed), None)
 
 
 def _named_region(tracker: Tracker) -> str | None:
