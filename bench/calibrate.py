@@ -3,9 +3,9 @@ in config.yml) on cross-validated predictions of the training data.
 
 The project's NLU training data (as ``rasa train`` reads it from data/) is split into five folds;
 for each, the classifier of config.yml is trained on the other four and reads the fold's messages,
-jieba-tokenised by the JiebaTokenizer of config.yml. For every message it would answer as a topic,
-the answer check's evidence (bot.nlu.tfidf_classifier.EVIDENCE) and whether that topic is the
-example's own make one row; a logistic regression of right/wrong on the evidence gives the weights.
+jieba-tokenised by the JiebaTokenizer of config.yml. Every message it would answer as a topic gives
+one row: the answer check's evidence (bot.nlu.tfidf_classifier.EVIDENCE), and whether that topic is
+the example's own; a logistic regression of right/wrong on the evidence gives the weights.
 No evaluation set is read. Prints the weights to copy into config.yml and, for a few minimum
 probabilities, the share of the held-out fold's topic answers that would be asked back and how many
 of those were wrong.
