@@ -75,7 +75,7 @@ class ActionFollowup(Action):
 
 def _guessed_sub(tracker: Tracker, topic: str) -> Sub | None:
     """The sub-answer of ``topic`` (the one just answered) that an unsure message asks for: the model
-    ranked that topic first and guessed the sub-answer ("那我们家里人自己去申请可以吗" after a work-injury
+    ranked that topic first and guessed the sub-answer ("家里人能不能替他去办认定" after a work-injury
     answer: who may apply and when) — what the worker would get had the model been sure."""
     ranked = [e.get("name") for e in tracker.latest_message.get("intent_ranking") or []
               if e.get("name") != "nlu_fallback"]

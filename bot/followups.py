@@ -32,7 +32,7 @@ SHORT_FOLLOWUP_CHARS = 30
 def followup_intent(parse: Mapping[str, Any], topic: str | None = None) -> str | None:
     """The follow-up a parse is: its intent, or the best-ranked intent when the model was unsure; or,
     when the model was unsure between ``topic`` (the one just answered) and a follow-up on it
-    ("工伤的话一般怎么赔 赔多少": work_injury, then ask_amount), that follow-up."""
+    ("这种伤一般能给多少钱": work_injury, then ask_amount), that follow-up."""
     name = (parse.get("intent") or {}).get("name")
     if name in FOLLOWUP_INTENTS:
         return name

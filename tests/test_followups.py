@@ -63,7 +63,7 @@ def test_an_unsure_message_after_an_answer_is_a_follow_up_when_it_reads_as_one()
 
 
 def test_unsure_between_the_topic_just_answered_and_a_follow_up_it_is_the_follow_up():
-    unsure = parse("工伤的话一般都是怎么赔的 赔多少", "work_injury", "ask_amount")
+    unsure = parse("这种伤一般能给多少钱", "work_injury", "ask_amount")
     assert followup_intent(unsure, "work_injury") == "ask_amount"
     # another topic answered last, or no topic: not read as a follow-up on this one
     assert followup_intent(unsure, "wage_arrears") is None
