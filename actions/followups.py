@@ -19,7 +19,8 @@ from actions.clarify import ActionClarify
 from bot.calculate.dialogue import fresh_values
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot
 from bot.clarify import sub_guesses
-from bot.followups import AMOUNT_KINDS, FOLLOWUP_INTENTS, INJURY_TOPICS, followup_intent, last_topic, load_cues
+from bot.followups import (AMOUNT_KINDS, FOLLOWUP_INTENTS, INJURY_TOPICS, followup_intent, last_topic, load_cues,
+                           ranked_intents)
 from bot.knowledge.generate import folded
 from bot.knowledge.subs import Sub, all_subs, render_sub, sub_tag
 from bot.knowledge.topics import topic_tag
@@ -77,8 +78,7 @@ def _guessed_sub(tracker: Tracker, topic: str) -> Sub | None:
     """The sub-answer of ``topic`` (the one just answered) that an unsure message asks for: the model
     ranked that topic first and guessed the sub-answer ("家里人能不能替他去办认定" after a work-injury
     answer: who may apply and when) — what the worker would get had the model been sure."""
-    ranked = [e.get("name") for e in tracker.latest_message.get("intent_ranking") or []
-              if e.get("name") != "nlu_fallback"]
+    ranked = ranked_intents(tracker.latest_message)
     guessed = sub_guesses(tracker.latest_message.get("entities") or []).get(topic)
     if not ranked or ranked[0] != topic or guessed is None:
         return None

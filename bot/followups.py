@@ -29,6 +29,11 @@ FOLLOWUP_INTENTS = frozenset({"ask_amount", "ask_next_steps", "ask_what_if"})
 SHORT_FOLLOWUP_CHARS = 30
 
 
+def ranked_intents(parse: Mapping[str, Any]) -> list[str]:
+    """The model's intents, best first, without the fallback that gave up on them."""
+    return [e.get("name") for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+
+
 def followup_intent(parse: Mapping[str, Any], topic: str | None = None) -> str | None:
     """The follow-up a parse is: its intent, or the best-ranked intent when the model was unsure; or,
     when the model was unsure between ``topic`` (the one just answered) and a follow-up on it
@@ -36,7 +41,7 @@ def followup_intent(parse: Mapping[str, Any], topic: str | None = None) -> str |
     name = (parse.get("intent") or {}).get("name")
     if name in FOLLOWUP_INTENTS:
         return name
-    ranked = [e.get("name") for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+    ranked = ranked_intents(parse)
     if ranked and ranked[0] in FOLLOWUP_INTENTS:
         return ranked[0]
     if topic is not None and len(ranked) > 1 and ranked[0] == topic and ranked[1] in FOLLOWUP_INTENTS:
@@ -57,7 +62,7 @@ def continues_topic(parse: Mapping[str, Any], topic: str | None, cues: Cues) -> 
         return False
     if any(e.get("entity") in ("region", "duration", "money") for e in parse.get("entities") or []):
         return True
-    ranked = [e.get("name") for e in parse.get("intent_ranking") or [] if e.get("name") != "nlu_fallback"]
+    ranked = ranked_intents(parse)
     return topic in ranked[:3]
 
 
