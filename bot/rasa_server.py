@@ -98,7 +98,41 @@ def _unvalidated(action: str, tracker: Any) -> list:
     return [SlotSet(requested, None)]
 
 
-_response_validator: Any = None
+class _ResponseValidator:
+    """Rasa's JSON schema of an action server's answer, checked in the same way but cheaper.
+
+    Each event of the answer must match exactly one of the schema's ~25 event kinds (``oneOf``),
+    and jsonschema tries all of them for every event. Every kind fixes the ``event`` name
+    (``const``), so an event whose name is one of them matches ``oneOf`` exactly when it matches
+    that kind: it is checked against that kind alone. Anything else (no name, an unknown name,
+    not an object) goes through the whole schema, which reports it as Rasa does.
+    """
+
+    def __init__(self) -> None:
+        from jsonschema.validators import validator_for
+
+        schema = RemoteAction.action_response_format_spec()
+        make = validator_for(schema)
+        events = schema["properties"]["events"]
+        self.event = make(events["items"])
+        base = {key: value for key, value in events["items"].items() if key != "oneOf"}
+        kinds = [branch.get("properties", {}).get("event", {}).get("const")
+                 for branch in events["items"]["oneOf"]]
+        self.kinds: dict[str, Any] = {}
+        if None not in kinds and len(set(kinds)) == len(kinds):
+            self.kinds = {kind: make({"allOf": [base, branch]})
+                          for kind, branch in zip(kinds, events["items"]["oneOf"])}
+        self.top = make(dict(schema, properties=dict(schema["properties"], events={"type": "array"})))
+
+    def validate(self, result: Any) -> None:
+        self.top.validate(result)
+        for event in result.get("events") or ():
+            kind = event.get("event") if isinstance(event, dict) else None
+            validator = self.kinds.get(kind) if isinstance(kind, str) else None
+            (validator or self.event).validate(event)
+
+
+_response_validator: _ResponseValidator | None = None
 
 
 def _validate_action_result(self: RemoteAction, result: dict) -> bool:
@@ -106,14 +140,12 @@ def _validate_action_result(self: RemoteAction, result: dict) -> bool:
 
     Rasa 3.6 calls ``jsonschema.validate`` for every custom action, which checks the schema
     itself each time (RasaHQ/rasa#11717): measured 20 ms a call here, 57 % of the Rasa
-    server's time under load, against 0.3 ms with the validator built once.
+    server's time under load, against 0.3 ms with the validator built once. Each event is then
+    checked against its own kind only (:class:`_ResponseValidator`), not all of them.
     """
     global _response_validator
     if _response_validator is None:
-        from jsonschema.validators import validator_for
-
-        schema = RemoteAction.action_response_format_spec()
-        _response_validator = validator_for(schema)(schema)
+        _response_validator = _ResponseValidator()
     _response_validator.validate(result)
     return True
 
