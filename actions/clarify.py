@@ -28,6 +28,9 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
+        if not has_words(tracker.latest_message.get("text") or ""):  # "😭😭", "？？？": nothing to guess from
+            dispatcher.utter_message(response="utter_no_words")
+            return []
         intent = tracker.latest_message.get("intent") or {}
         if intent.get("name") == "out_of_scope" and (intent.get("confidence") or 0) >= OUT_OF_SCOPE_SURE:
             dispatcher.utter_message(response="utter_out_of_scope")
@@ -48,6 +51,11 @@ class ActionClarify(Action):
         guesses = sub_guesses(tracker.latest_message.get("entities") or [])
         dispatcher.utter_message(**clarify_message(question, options, topic_titles(), guesses))
         return []
+
+
+def has_words(text: str) -> bool:
+    """A letter or a digit (Chinese characters are letters): emoji and punctuation alone are no question."""
+    return any(character.isalnum() for character in text)
 
 
 def _follows_up(tracker: Tracker) -> bool:

@@ -182,7 +182,7 @@ def test_every_wechat_menu_item_reaches_rasa_as_its_intent(domain: Domain) -> No
         assert_rasa_reads(payload, domain)
 
 
-def action_clarify_messages(domain: Domain, ranking: list[tuple[str, float]], text: str = "…",
+def action_clarify_messages(domain: Domain, ranking: list[tuple[str, float]], text: str = "这种情况怎么弄",
                             entities: list[dict] | None = None) -> list[dict]:
     """What ``action_clarify`` says to an unsure parse of ``text`` with ``ranking``, as Rasa delivers it."""
     tracker = _fresh_tracker(domain)
@@ -228,11 +228,25 @@ def test_with_no_topic_to_offer_the_worker_is_asked_to_rephrase(domain: Domain) 
     assert message["text"] == domain.responses["utter_ask_rephrase"][0]["text"] and not message.get("buttons")
 
 
+@pytest.mark.parametrize("text", ["😭😭😭", "？？？", "👍", "……", "[]"])
+def test_emoji_or_punctuation_alone_is_asked_for_in_words_not_guessed(domain: Domain, text: str) -> None:
+    ranking = [("nlu_fallback", 0.2), ("out_of_scope", 0.15), ("working_hours", 0.1), ("wage_arrears", 0.05)]
+    [message] = action_clarify_messages(domain, ranking, text=text)
+    assert message["text"] == domain.responses["utter_no_words"][0]["text"] and not message.get("buttons")
+    assert "文字" in message["text"] and "转人工" in message["text"]
+
+
+def test_a_message_with_a_word_among_emoji_is_still_asked_back(domain: Domain) -> None:
+    ranking = [("nlu_fallback", 0.2), ("wage_arrears", 0.18), ("working_hours", 0.1)]
+    [message] = action_clarify_messages(domain, ranking, text="工资😭😭")
+    assert message["text"].startswith("你想问的是哪一个？")
+
+
 @pytest.mark.parametrize("confidence, asked_back", [(0.95, False), (0.5, False), (0.42, True)])
 def test_out_of_scope_is_redirected_when_sure_and_asked_back_when_not(domain: Domain, confidence, asked_back) -> None:
     tracker = _fresh_tracker(domain)
     ranking = [{"name": "out_of_scope", "confidence": confidence}, {"name": "resignation", "confidence": 0.3}]
-    tracker.update(UserUttered("…", intent={"name": "out_of_scope", "confidence": confidence}, input_channel=CHANNEL,
+    tracker.update(UserUttered("帮我看看这个", intent={"name": "out_of_scope", "confidence": confidence}, input_channel=CHANNEL,
                                parse_data={"intent_ranking": ranking}))
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionOutOfScope().run(dispatcher, Tracker.from_dict(tracker.current_state(EventVerbosity.ALL)),
