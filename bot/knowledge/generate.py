@@ -23,7 +23,9 @@ from bot.config import PROJECT_ROOT
 from bot.calculate.kinds import ACTION_TOPICS
 from bot.knowledge.calc import Rendered, load_templates
 from bot.knowledge.signals import ALSO_ENTITY
-from bot.knowledge.subs import OVERVIEW, SUB_ENTITY, Sub, load_subs, render_sub, sub_payload, sub_tag
+from bot.knowledge.subs import (
+    OVERVIEW, OVERVIEW_FILE, SUB_ENTITY, Sub, load_overview_questions, load_subs, render_sub, sub_payload, sub_tag,
+)
 from bot.knowledge.topics import DEFAULT_PATH, Topic, load_topics, render_answer, topic_tag
 
 DEFAULT_OUTPUT = PROJECT_ROOT / "data" / "generated" / "knowledge.yml"
@@ -33,17 +35,20 @@ MAX_SUB_BUTTONS = 6
 HEADER = "# Generated from data/knowledge/topics.yml by `niangjia generate`. Do not edit.\n"
 
 
-def build_training_data(topics: list[Topic], subs: dict[str, list[Sub]] | None = None) -> dict:
-    """Rasa 3.1 training data with the answer responses, their rules and the sub-answers' questions.
+def build_training_data(topics: list[Topic], subs: dict[str, list[Sub]] | None = None,
+                        overviews: dict[str, tuple[str, ...]] | None = None) -> dict:
+    """Rasa 3.1 training data with the answer responses, their rules and the sub-answers' questions
+    (with ``overviews``, general questions on a topic, among its overview questions).
 
     Topics that can use the worker's numbers or region go to ``action_calculate``, which
     utters the same response when the message has none.
     """
-    subs = subs or {}
+    subs, overviews = subs or {}, overviews or {}
     data: dict = {"version": "3.1"}
     nlu = [{"intent": t.id, "metadata": {SUB_ENTITY: sub.id}, "examples": _lines(_examples(sub))}
            for t in topics for sub in subs.get(t.id, [])]
-    nlu += [{"intent": t.id, "metadata": {SUB_ENTITY: OVERVIEW}, "examples": _lines(overview_questions(t))}
+    nlu += [{"intent": t.id, "metadata": {SUB_ENTITY: OVERVIEW},
+             "examples": _lines(list(dict.fromkeys([*overview_questions(t), *overviews.get(t.id, ())])))}
             for t in topics if subs.get(t.id)]
     if nlu:
         data["nlu"] = nlu
@@ -114,10 +119,12 @@ def _answer_rules(topic: Topic) -> list[dict]:
 def write_training_data(
     source: Path = DEFAULT_PATH, output: Path = DEFAULT_OUTPUT
 ) -> Path:
-    """Regenerate ``output`` from ``source`` (and the sub-answers beside it, ``subs/``); only
-    rewrite it when the content changed."""
+    """Regenerate ``output`` from ``source`` (and the sub-answers beside it, ``subs/``, and the general
+    questions, ``overview_questions.yml``); only rewrite it when the content changed."""
     topics = load_topics(source)
-    data = build_training_data(topics, load_subs(Path(source).parent / "subs", frozenset(t.id for t in topics)))
+    ids = frozenset(t.id for t in topics)
+    data = build_training_data(topics, load_subs(Path(source).parent / "subs", ids),
+                               load_overview_questions(Path(source).parent / OVERVIEW_FILE, ids))
     text = HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
     output.parent.mkdir(parents=True, exist_ok=True)
     if not output.exists() or output.read_text(encoding="utf-8") != text:

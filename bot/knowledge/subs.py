@@ -84,6 +84,28 @@ def load_subs(directory: Path = DEFAULT_DIR, topic_ids: frozenset[str] | None = 
     return found
 
 
+# General questions on a topic, in workers' words, that the topic's own card answers.
+OVERVIEW_FILE = "overview_questions.yml"
+
+
+def load_overview_questions(path: Path, topic_ids: frozenset[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """The general questions of ``path`` by topic id (none when the file is absent); raises
+    KnowledgeError on an unknown topic or anything but a list of texts."""
+    if not Path(path).exists():
+        return {}
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"{Path(path).name}: must map topic ids to questions")
+    found: dict[str, tuple[str, ...]] = {}
+    for topic, questions in raw.items():
+        if topic_ids is not None and topic not in topic_ids:
+            raise KnowledgeError(f"{Path(path).name}: unknown topic {topic!r}")
+        if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+            raise KnowledgeError(f"{Path(path).name}: {topic}: must be a list of texts")
+        found[str(topic)] = tuple(q.strip() for q in questions)
+    return found
+
+
 @lru_cache(maxsize=1)
 def all_subs() -> dict[str, list[Sub]]:
     return load_subs()

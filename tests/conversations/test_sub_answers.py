@@ -39,6 +39,16 @@ def test_a_specific_question_gets_its_own_answer(servers: Stack, question, topic
     assert says in text(replies)
 
 
+@pytest.mark.parametrize("question, topic", [
+    ("加班工资咋算的", "overtime_pay"),         # not the rest-day sub-answer (200 % only)
+    ("女的生孩子放多少天假", "maternity"),       # not the one on difficult births
+    ("年休假是怎么回事", "annual_leave"),
+])
+def test_a_short_general_question_gets_the_whole_card_not_one_sub_answer(servers: Stack, question, topic):
+    replies = servers.answer(worker(), question)
+    assert {"topic": topic, "sub": "overview"} in tags(replies)
+
+
 def test_the_topic_alone_gets_the_overview_and_a_button_gets_the_sub_answer(servers: Stack):
     sender = worker()
     overview = servers.answer(sender, "工伤保险有哪些规定")

@@ -127,3 +127,33 @@ def test_rasa_picks_the_variation_of_the_sub_slot(tmp_path, slot, expected):
     assert ("单位没给你交工伤保险" in message["text"]) == (expected == "uninsured")
     if expected == OVERVIEW:  # the sub-answers as buttons, their payloads as Rasa parses them
         assert message["buttons"] == [{"title": "没买工伤保险", "payload": sub_payload("work_injury", "uninsured")}]
+
+
+def test_general_questions_join_their_topics_overview_class():
+    from bot.knowledge.subs import OVERVIEW_FILE, load_overview_questions
+
+    general = load_overview_questions(Path("data/knowledge") / OVERVIEW_FILE, frozenset(TITLES))
+    assert "加班费怎么算" in general["overtime_pay"]
+    nlu = build_training_data(TOPICS, SUBS, general)["nlu"]
+    [overtime] = [block for block in nlu
+                  if block["intent"] == "overtime_pay" and block["metadata"] == {"sub": OVERVIEW}]
+    assert "- 加班费怎么算\n" in overtime["examples"] and "- 加班费有哪些规定\n" in overtime["examples"]
+    # a general question is never also a sub-answer's own training question
+    specific = {q for sub in ALL for q in sub.questions}
+    assert {q for questions in general.values() for q in questions} & specific == set()
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("no_such_topic: [工资怎么算]\n", "unknown topic"),
+    ("overtime_pay: 加班费怎么算\n", "list of texts"),
+    ("overtime_pay: ['']\n", "list of texts"),
+    ("- 加班费怎么算\n", "map topic ids"),
+])
+def test_malformed_general_questions_are_refused(tmp_path, content, problem):
+    from bot.knowledge.subs import load_overview_questions
+
+    path = tmp_path / "overview_questions.yml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=problem):
+        load_overview_questions(path, frozenset(TITLES))
+    assert load_overview_questions(tmp_path / "absent.yml") == {}
