@@ -3,8 +3,8 @@
 Stages (reported through ``progress(stage, percent, message)``): ``staging`` (copy
 config, domain and data to ``var/publish/staging`` and write the staff files there),
 ``training`` (the model is named after the staging tree's fingerprint, which the real
-tree has once the staff files are copied), ``evaluating`` (new and live model on
-``tests/nlu/test_set.yml``), ``loading`` (copy the staff files to ``data/staff/``, then
+tree has once the staff files are copied; the live model is evaluated meanwhile),
+``evaluating`` (the new model on ``tests/nlu/test_set.yml``, compared with the live one), ``loading`` (copy the staff files to ``data/staff/``, then
 ``PUT /model`` on every Rasa server and confirm through ``/status``), and one of
 ``live`` / ``refused`` / ``failed``. Refused or failed: the real ``data/`` and the
 servers' models are as before.
@@ -16,6 +16,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,8 +181,20 @@ class _Run:
                 max_drop: float) -> PublishOutcome:
         self.report(0, _message("staging"))
         name = MODEL_PREFIX + stage_tree(self.settings.project_root, self.staging, faqs, examples)
-        model = self.train(name)
-        new, live = self.evaluate(model, urls)
+        target = self.settings.models_dir / f"{name}.tar.gz"
+        live_model = self.live_model(urls)
+        self.previous = [live_model] if live_model else []
+        # The live model is measured while the new one trains: training leaves a core idle for
+        # much of its time (reading the data, tokenising, featurising), and its result is cached
+        # beside the model, so a failed or refused publish has not wasted it.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish-live-eval")
+        try:
+            pending = (pool.submit(self.deps.evaluator, live_model, self.tests)
+                       if live_model is not None and live_model != target else None)
+            model = self.train(name)
+            new, live = self.evaluate(model, live_model, pending)
+        finally:
+            pool.shutdown(wait=False)
         self.details.update(model=model, new=new, live=live)
         if live is not None and new.accuracy < live.accuracy - max_drop - 1e-9:
             logger.warning("publish refused: %s scored %d/%d, live %d/%d", model.name,
@@ -207,18 +220,19 @@ class _Run:
             raise FileNotFoundError(f"training produced no {model.name}")
         return model
 
-    def evaluate(self, model: Path, urls: list[str]) -> tuple[EvalResult, EvalResult | None]:
+    @property
+    def tests(self) -> list[Path]:
+        return [self.settings.project_root / TEST_SET]
+
+    def evaluate(self, model: Path, live_model: Path | None,
+                 pending: Future[EvalResult] | None) -> tuple[EvalResult, EvalResult | None]:
         self.enter("evaluating")
-        tests = [self.settings.project_root / TEST_SET]
-        new = self.deps.evaluator(model, tests)
+        new = self.deps.evaluator(model, self.tests)
         self.report(50, _message("evaluating"))
-        live_model = self.live_model(urls)
-        self.previous = [live_model] if live_model else []
         if live_model is None:
             logger.warning("no live model found: publishing without a comparison")
             return new, None
-        live = new if live_model == model else self.deps.evaluator(live_model, tests)
-        return new, live
+        return new, (pending.result() if pending is not None else new)
 
     def live_model(self, urls: list[str]) -> Path | None:
         """The model the first reachable server runs, else the one matching the real data."""

@@ -1,6 +1,7 @@
 """Publishing: the live model and data change only when the new model is no worse."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,28 @@ def test_success_copies_the_staff_files_and_loads_the_model_everywhere(settings)
     assert not (settings.var_dir / "publish" / "staging").exists()
 
 
+def test_the_live_model_is_measured_while_the_new_one_trains(settings):
+    fakes, live_measured = Fakes(settings), threading.Event()
+    train, evaluate = fakes.train, fakes.evaluate
+    overlapped: list[bool] = []
+
+    def slow_train(*args):
+        overlapped.append(live_measured.wait(timeout=10))
+        return train(*args)
+
+    def evaluate_and_signal(model, tests):
+        result = evaluate(model, tests)
+        if model.name == LIVE:
+            live_measured.set()
+        return result
+
+    deps = PublishDeps(slow_train, evaluate_and_signal, fakes.load, lambda url: LIVE)
+    outcome = publish(settings, [HOURS], [], Progress(), deps=deps)
+    assert overlapped == [True]
+    assert outcome.stage == "live" and outcome.live == _result(0.9)
+    assert fakes.evaluated[0] == LIVE and len(fakes.evaluated) == 2
+
+
 def test_training_progress_reaches_the_caller(settings):
     progress = Progress()
     publish(settings, [HOURS], [], progress, deps=Fakes(settings).deps())
@@ -137,7 +160,8 @@ def test_training_failure_reports_failed_and_nothing_changes(settings):
     assert outcome.stage == "failed" and not outcome.published
     assert "rasa train exited with 1" in outcome.message
     assert progress.calls[-1][0] == "failed"
-    assert fakes.loaded == [] and fakes.evaluated == []
+    # Only the live model was measured (its result is cached beside it); nothing was loaded.
+    assert fakes.loaded == [] and fakes.evaluated in ([], [LIVE])
     assert _snapshot(settings.project_root) == before
 
 
