@@ -1,8 +1,10 @@
-"""``rasa train`` in a child process, at low CPU priority, with its epoch progress.
+"""``rasa train`` in a child process, at low CPU priority, with its progress.
 
 The live Rasa server shares the machine's cores while a model trains: ``nice`` keeps the
-server's answers first. Rasa's Keras callback prints a tqdm bar ("Epochs:  45%|...") per
-TensorFlow component; the bars are folded into one percentage for the whole training.
+server's answers first. Progress is read from Rasa's output: each component it finishes
+training or restores from its cache ("Finished training component 'X'.", "Restored component
+'X' from cache.") is one step of the config's pipeline and policies, and the tqdm bar of a
+TensorFlow component ("Epochs:  45%|...") moves within its step.
 """
 from __future__ import annotations
 
@@ -19,10 +21,8 @@ import yaml
 
 logger = logging.getLogger(__name__)
 
-# Components that train with epochs, each printing one tqdm bar (ours by their class name).
-_EPOCH_COMPONENTS = {"DIETClassifier", "ResponseSelector", "RetrievalOnlyResponseSelector", "TEDPolicy",
-                     "UnexpecTEDIntentPolicy"}
-_EPOCHS = re.compile(rb"Epochs:\s+(\d{1,3})%")
+# A tqdm epoch bar, or a component trained or restored: one match per event, in output order.
+_EVENT = re.compile(rb"Epochs:\s+(\d{1,3})%|(?:Finished training|Restored) component '")
 NICENESS = "10"
 
 
@@ -30,25 +30,33 @@ class TrainingFailed(RuntimeError):
     """``rasa train`` exited with an error; the log file says why."""
 
 
-class EpochProgress:
-    """Folds successive tqdm bars (each 0→100 %) into one 0→99 % figure."""
+class TrainingProgress:
+    """One 0→99 % figure for a training of ``steps`` components (pipeline and policies)."""
 
-    def __init__(self, bars: int) -> None:
-        self.bars = max(bars, 1)
-        self.bar = -1
-        self.last: int | None = None
+    def __init__(self, steps: int) -> None:
+        self.steps = max(steps, 1)
+        self.done = 0
+        self.within = 0.0  # the current component's epoch bar, 0..1
+        self.percent = 0
 
-    def feed(self, percent: int) -> int:
-        if self.last is None or percent < self.last:
-            self.bar = min(self.bar + 1, self.bars - 1)
-        self.last = percent
-        return min(99, (self.bar * 100 + percent) // self.bars)
+    def _update(self) -> int:
+        figure = min(99, int(100 * (self.done + self.within) / self.steps))
+        self.percent = max(self.percent, figure)
+        return self.percent
+
+    def component_done(self) -> int:
+        self.done = min(self.done + 1, self.steps)
+        self.within = 0.0
+        return self._update()
+
+    def epochs(self, percent: int) -> int:
+        self.within = min(percent, 100) / 100
+        return self._update()
 
 
-def count_epoch_components(config_path: Path) -> int:
+def count_steps(config_path: Path) -> int:
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
-    steps = (config.get("pipeline") or []) + (config.get("policies") or [])
-    return sum(1 for step in steps if str(step.get("name")).rsplit(".", 1)[-1] in _EPOCH_COMPONENTS)
+    return len(config.get("pipeline") or []) + len(config.get("policies") or [])
 
 
 def train_command(models_dir: Path, name: str) -> list[str]:
@@ -63,7 +71,7 @@ def train_in_subprocess(root: Path, models_dir: Path, name: str,
                         on_percent: Callable[[int], None], log_path: Path) -> Path:
     """Train ``root``'s config, domain and data into ``models_dir/<name>.tar.gz``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    tracker = EpochProgress(count_epoch_components(root / "config.yml"))
+    tracker = TrainingProgress(count_steps(root / "config.yml"))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false")
     logger.info("training %s in %s", name, root)
     with log_path.open("wb") as log, subprocess.Popen(
@@ -77,7 +85,7 @@ def train_in_subprocess(root: Path, models_dir: Path, name: str,
     return models_dir / f"{name}.tar.gz"
 
 
-def _follow(proc: subprocess.Popen, log, tracker: EpochProgress,
+def _follow(proc: subprocess.Popen, log, tracker: TrainingProgress,
             on_percent: Callable[[int], None]) -> None:
     """Copy the child's output to ``log``; report each new overall percentage."""
     assert proc.stdout is not None
@@ -87,11 +95,11 @@ def _follow(proc: subprocess.Popen, log, tracker: EpochProgress,
         log.write(chunk)
         text = tail + chunk
         end = 0
-        for match in _EPOCHS.finditer(text):
+        for match in _EVENT.finditer(text):
             end = match.end()
-            overall = tracker.feed(int(match.group(1)))
+            overall = tracker.epochs(int(match.group(1))) if match.group(1) else tracker.component_done()
             if overall != reported:
                 reported = overall
                 on_percent(overall)
-        tail = text[end:][-32:]  # a bar split across reads, never one already counted
+        tail = text[end:][-48:]  # an event split across reads, never one already counted
     proc.wait()

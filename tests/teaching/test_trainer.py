@@ -5,37 +5,44 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.teaching import trainer
-from bot.teaching.trainer import EpochProgress, TrainingFailed, count_epoch_components, train_in_subprocess
+from bot.teaching.trainer import TrainingFailed, TrainingProgress, count_steps, train_in_subprocess
 from tests.conftest import ROOT
 
-# What Rasa's tqdm bars look like on a pipe: two components, carriage returns between updates.
+# What Rasa prints on a pipe: components trained or restored from its cache, and one TensorFlow
+# component's tqdm bar (carriage returns between updates) — three steps in the fake config below.
 FAKE_RASA = r"""
 import sys
-for epochs in (4, 2):
-    for done in range(epochs + 1):
-        sys.stdout.write(f"\rEpochs: {done * 100 // epochs:3d}%|##| {done}/{epochs} [00:01<00:01]")
-        sys.stdout.flush()
-    sys.stdout.write("\n")
+print("INFO rasa.engine.training.hooks - Restored component 'JiebaTokenizer' from cache.", flush=True)
+print("INFO rasa.engine.training.hooks - Starting to train component 'ResponseSelector'.", flush=True)
+for done in range(5):
+    sys.stdout.write(f"\rEpochs: {done * 25:3d}%|##| {done}/4 [00:01<00:01]")
+    sys.stdout.flush()
+print("\nINFO rasa.engine.training.hooks - Finished training component 'ResponseSelector'.", flush=True)
+print("INFO rasa.engine.training.hooks - Finished training component 'RulePolicy'.", flush=True)
 sys.exit(int(sys.argv[1]))
 """
 
 
-def test_two_bars_fold_into_one_rising_percentage():
-    progress = EpochProgress(bars=2)
-    seen = [progress.feed(p) for p in (0, 50, 100, 0, 50, 100)]
-    assert seen == [0, 25, 50, 50, 75, 99]
+def test_components_and_epoch_bars_make_one_rising_percentage():
+    progress = TrainingProgress(steps=4)
+    seen = [progress.component_done(), progress.epochs(0), progress.epochs(50), progress.epochs(100),
+            progress.component_done(), progress.epochs(0), progress.component_done(), progress.component_done()]
+    assert seen == [25, 25, 37, 50, 50, 50, 75, 99]
 
 
-def test_the_project_config_has_one_epoch_component():
-    assert count_epoch_components(ROOT / "config.yml") == 1  # RetrievalOnlyResponseSelector (intents: TF-IDF, no epochs)
+def test_the_project_config_counts_every_step():
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    assert count_steps(ROOT / "config.yml") == len(config["pipeline"]) + len(config["policies"]) > 10
 
 
 @pytest.fixture
 def fake_rasa(monkeypatch, tmp_path: Path):
     (tmp_path / "config.yml").write_text(
-        "pipeline:\n  - name: DIETClassifier\n  - name: ResponseSelector\npolicies: []\n", encoding="utf-8")
+        "pipeline:\n  - name: JiebaTokenizer\n  - name: ResponseSelector\npolicies:\n  - name: RulePolicy\n",
+        encoding="utf-8")
 
     def use(exit_code: int) -> None:
         monkeypatch.setattr(trainer, "train_command",
@@ -48,7 +55,9 @@ def test_progress_is_reported_from_the_subprocess_output(fake_rasa, tmp_path):
     seen: list[int] = []
     model = train_in_subprocess(tmp_path, tmp_path / "models", "niangjia-x", seen.append, tmp_path / "train.log")
     assert model == tmp_path / "models" / "niangjia-x.tar.gz"
-    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == 100 and 50 in seen
+    assert seen == sorted(seen) and seen[-1] == 100
+    # The restored tokenizer is one step of three; the bar moves within the second.
+    assert seen[0] == 33 and 50 in seen and 66 in seen and 99 in seen
     assert b"Epochs" in (tmp_path / "train.log").read_bytes()
 
 
