@@ -4,8 +4,9 @@ Stages (reported through ``progress(stage, percent, message)``): ``staging`` (co
 config, domain and data to ``var/publish/staging`` and write the staff files there),
 ``training`` (the model is named after the staging tree's fingerprint, which the real
 tree has once the staff files are copied; the live model is evaluated meanwhile),
-``evaluating`` (the new model on ``tests/nlu/test_set.yml``, compared with the live one), ``loading`` (copy the staff files to ``data/staff/``, then
-``PUT /model`` on every Rasa server and confirm through ``/status``), and one of
+``evaluating`` (the new model on ``tests/nlu/test_set.yml``, compared with the live one),
+``loading`` (copy the staff files to ``data/staff/``, then ``PUT /model`` on every Rasa
+server and confirm through ``/status``), and one of
 ``live`` / ``refused`` / ``failed``. Refused or failed: the real ``data/`` and the
 servers' models are as before.
 """
@@ -185,8 +186,9 @@ class _Run:
         live_model = self.live_model(urls)
         self.previous = [live_model] if live_model else []
         # The live model is measured while the new one trains: training leaves a core idle for
-        # much of its time (reading the data, tokenising, featurising), and its result is cached
-        # beside the model, so a failed or refused publish has not wasted it.
+        # part of its time (Rasa's start, reading and validating the data, tokenising), and the
+        # result is cached beside the model, so a failed or refused publish has not wasted it.
+        # bench/retrain.py: the evaluation stage 52 -> 32 s.
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish-live-eval")
         try:
             pending = (pool.submit(self.deps.evaluator, live_model, self.tests)
