@@ -7,21 +7,19 @@ the words as the JiebaTokenizer before it does.
 """
 from __future__ import annotations
 
-import jieba
 import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.nlu.constants import TOKENS_NAMES
-from rasa.nlu.tokenizers.tokenizer import Token
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.fallback import AskBackFallback
 from bot.nlu.tfidf_classifier import DOUBTED, EVIDENCE, TfidfIntentClassifier, question_clause
 from tests.conftest import ROOT
+from tests.nlu.tokenized import tokenized
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
 EXAMPLES = {
@@ -33,15 +31,7 @@ EXAMPLES = {
 }
 
 
-def message(text: str, intent: str | None = None) -> Message:
-    tokens, start = [], 0
-    for word in jieba.lcut(text):
-        tokens.append(Token(word, start))
-        start += len(word)
-    data = {TEXT: text, TOKENS_NAMES[TEXT]: tokens}
-    if intent:
-        data[INTENT] = intent
-    return Message(data)
+message = tokenized
 
 
 @pytest.fixture(scope="module")

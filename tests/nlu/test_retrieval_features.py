@@ -3,19 +3,17 @@ chitchat and staff-FAQ messages get exactly the features Rasa's own featurizer g
 messages, which the selector never reads, get none."""
 from __future__ import annotations
 
-import jieba
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
-from rasa.nlu.tokenizers.tokenizer import Token
-from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.retrieval_features import RetrievalCountVectorsFeaturizer
+from tests.nlu.tokenized import tokenized
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
 TOPICS = {"wage_arrears": ["老板拖欠工资三个月", "包工头跑了工钱要不回来"],
@@ -24,17 +22,7 @@ CHITCHAT = {"chitchat/ask_is_free": ["用这个要钱吗", "咨询收费吗"],
             "chitchat/ask_abilities": ["你能做什么", "你会些什么"]}
 
 
-def message(text: str, intent: str | None = None, response_key: str | None = None) -> Message:
-    tokens, start = [], 0
-    for word in jieba.lcut(text):
-        tokens.append(Token(word, start))
-        start += len(word)
-    data = {TEXT: text, TOKENS_NAMES[TEXT]: tokens}
-    if intent:
-        data[INTENT] = intent
-    if response_key:
-        data[INTENT_RESPONSE_KEY] = response_key
-    return Message(data)
+message = tokenized
 
 
 def training_data() -> TrainingData:
