@@ -49,10 +49,7 @@ class RetrievalCountVectorsFeaturizer(CountVectorsFeaturizer):
                              f"{self.__class__.__name__} (config.yml)")
         return super().train(training_data, model)
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
-        return training_data
-
+    # Rasa's process_training_data calls process on every training example: this one filters them.
     def process(self, messages: list[Message]) -> list[Message]:
         super().process([message for message in messages if self._needed(message)])
         return messages
