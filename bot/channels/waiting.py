@@ -8,16 +8,25 @@ whichever process asks first), the turn is followed by ``handoff_waiting``: rece
 colleague answers here, their place in the queue, 12351 and 120 for emergencies. The message that
 opens the handoff is not acknowledged (the bot has just said it hands over), nor are messages once
 staff have claimed it. A failed lookup never holds the turn up: the worker just hears nothing extra.
+
+The lookup runs in a thread, before Rasa's ticket lock is taken. So that two messages a worker
+sends in quick succession ("我被拖欠工资" then "转人工") still reach Rasa in the order they
+arrived, the lookup and the turn of one sender run one after the other, first come first served
+(an asyncio lock per sender, dropped when nobody holds or waits for it). Other senders never wait.
+A message never waits longer than Rasa's own ticket lock would let it (``LOCK_LIFETIME``): after
+that it goes on, and Rasa's lock decides, as it did before.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import LOCK_LIFETIME
 
 from bot.channels.common import replies
 from bot.storage.services import HandoffService, Waiting
@@ -33,12 +42,47 @@ def acknowledging(on_new_message: OnNewMessage,
     (handoffs in ``store``, default: the settings' database)."""
 
     async def handle(message: UserMessage) -> None:
-        waiting = await _waiting((store or handoff_store)(), message.sender_id)
-        await on_new_message(message)
-        if waiting is not None:
-            await message.output_channel.send_text_message(message.sender_id, waiting_text(waiting))
+        async with _in_arrival_order(message.sender_id):
+            waiting = await _waiting((store or handoff_store)(), message.sender_id)
+            await on_new_message(message)
+            if waiting is not None:
+                await message.output_channel.send_text_message(message.sender_id, waiting_text(waiting))
 
     return handle
+
+
+class _Turn:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()  # FIFO: waiters are woken in the order they came
+        self.users = 0
+
+
+_turns: dict[str, _Turn] = {}
+
+
+@asynccontextmanager
+async def _in_arrival_order(sender_id: str | None) -> AsyncIterator[None]:
+    """One sender's turns one at a time, in the order their messages arrived."""
+    if not sender_id:
+        yield
+        return
+    turn = _turns.setdefault(sender_id, _Turn())
+    turn.users += 1
+    acquired = False
+    try:
+        try:
+            acquired = await asyncio.wait_for(turn.lock.acquire(), LOCK_LIFETIME)
+        except asyncio.TimeoutError:
+            logger.warning("an earlier turn of the sender still runs after %s s: this one goes on", LOCK_LIFETIME)
+        yield
+    finally:
+        if acquired:
+            turn.lock.release()
+        turn.users -= 1
+        if turn.users == 0:
+            _turns.pop(sender_id, None)
 
 
 def waiting_text(waiting: Waiting) -> str:
