@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.nlu.warm_start import WARM_START_ENV
+
 logger = logging.getLogger(__name__)
 
 # A tqdm epoch bar, or a component trained or restored: one match per event, in output order.
@@ -67,12 +69,16 @@ def train_command(models_dir: Path, name: str) -> list[str]:
     return [nice, "-n", NICENESS, *command] if nice else command
 
 
-def train_in_subprocess(root: Path, models_dir: Path, name: str,
-                        on_percent: Callable[[int], None], log_path: Path) -> Path:
-    """Train ``root``'s config, domain and data into ``models_dir/<name>.tar.gz``."""
+def train_in_subprocess(root: Path, models_dir: Path, name: str, on_percent: Callable[[int], None],
+                        log_path: Path, warm_from: Path | None = None) -> Path:
+    """Train ``root``'s config, domain and data into ``models_dir/<name>.tar.gz``; the intent
+    classifier's fit starts from ``warm_from``'s (bot.nlu.warm_start) when it is given."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tracker = TrainingProgress(count_steps(root / "config.yml"))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RASA_TELEMETRY_ENABLED="false")
+    env.pop(WARM_START_ENV, None)
+    if warm_from is not None:
+        env[WARM_START_ENV] = str(Path(warm_from).resolve())
     logger.info("training %s in %s", name, root)
     with log_path.open("wb") as log, subprocess.Popen(
         train_command(models_dir, name), cwd=root, env=env,

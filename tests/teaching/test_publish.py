@@ -32,13 +32,15 @@ class Fakes:
         self.new_accuracy, self.live_accuracy = new_accuracy, live_accuracy
         self.train_error, self.failing_url = train_error, failing_url
         self.trained: list[tuple[Path, str]] = []
+        self.warm_from: list[Path | None] = []
         self.evaluated: list[str] = []
         self.loaded: list[tuple[str, Path]] = []
         settings.models_dir.mkdir(parents=True, exist_ok=True)
         (settings.models_dir / LIVE).write_bytes(b"live model")
 
-    def train(self, root: Path, out: Path, name: str, on_percent) -> Path:
+    def train(self, root: Path, out: Path, name: str, on_percent, warm_from: Path | None) -> Path:
         self.trained.append((root, name))
+        self.warm_from.append(warm_from)
         self.staged_fingerprint = fingerprint(root)
         for pct in (0, 50, 100):
             on_percent(pct)
@@ -93,6 +95,8 @@ def test_success_copies_the_staff_files_and_loads_the_model_everywhere(settings)
     assert outcome.model == model and outcome.loaded == tuple(URLS)
     assert sorted(fakes.evaluated) == sorted([model.name, LIVE])
     assert not (settings.var_dir / "publish" / "staging").exists()
+    # training starts from the model the servers run (bot.nlu.warm_start: a shorter fit)
+    assert fakes.warm_from == [settings.models_dir / LIVE]
 
 
 def test_the_live_model_is_measured_while_the_new_one_trains(settings):

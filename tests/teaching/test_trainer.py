@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.nlu.warm_start import WARM_START_ENV
 from bot.teaching import trainer
 from bot.teaching.trainer import TrainingFailed, TrainingProgress, count_steps, train_in_subprocess
 from tests.conftest import ROOT
@@ -59,6 +60,18 @@ def test_progress_is_reported_from_the_subprocess_output(fake_rasa, tmp_path):
     # The restored tokenizer is one step of three; the bar moves within the second.
     assert seen[0] == 33 and 50 in seen and 66 in seen and 99 in seen
     assert b"Epochs" in (tmp_path / "train.log").read_bytes()
+
+
+def test_the_training_starts_from_the_named_model_only(monkeypatch, tmp_path):
+    (tmp_path / "config.yml").write_text("pipeline: []\npolicies: []\n", encoding="utf-8")
+    show = f"import os; print('warm=' + os.environ.get('{WARM_START_ENV}', 'none'))"
+    monkeypatch.setattr(trainer, "train_command", lambda out, name: [sys.executable, "-c", show])
+    monkeypatch.setenv(WARM_START_ENV, "/somewhere/else.tar.gz")  # a variable left by someone: ignored
+    live = tmp_path / "models" / "niangjia-live.tar.gz"
+    train_in_subprocess(tmp_path, tmp_path / "models", "niangjia-x", lambda pct: None, tmp_path / "a.log", live)
+    train_in_subprocess(tmp_path, tmp_path / "models", "niangjia-y", lambda pct: None, tmp_path / "b.log")
+    assert f"warm={live}" in (tmp_path / "a.log").read_text()
+    assert "warm=none" in (tmp_path / "b.log").read_text()
 
 
 def test_a_failed_training_raises_with_the_log_path(fake_rasa, tmp_path):
