@@ -43,7 +43,8 @@ def test_two_quick_messages_of_one_worker_are_handled_in_the_order_sent():
     async def turn(message: UserMessage) -> None:
         handled.append(message.text)
 
-    handle = acknowledging(turn, lambda: SlowFirstLookup())
+    lookup = SlowFirstLookup()  # one store: only the first message's lookup is slow
+    handle = acknowledging(turn, lambda: lookup)
 
     async def main() -> None:
         first = asyncio.create_task(handle(_message("我被拖欠工资三个月了", "w-order")))
