@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -37,32 +38,44 @@ def component_config(name: str) -> dict:
     return entry
 
 
-def main() -> None:
-    quiet_rasa_logs()
+def tokenized_examples(storage_dir: Path) -> tuple[list[Any], Any]:
+    """The project's NLU training examples (as ``rasa train`` reads data/), jieba-tokenised by the
+    JiebaTokenizer of config.yml, and that tokenizer (for other messages)."""
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
     from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
     from rasa.shared.importers.importer import TrainingDataImporter
     from rasa.shared.nlu.constants import INTENT, TEXT
-    from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.nlu.tfidf_classifier import EVIDENCE, TfidfIntentClassifier
     from bot.training import write_training_data
 
-    started = time.monotonic()
     write_training_data()
     importer = TrainingDataImporter.load_from_config(str(ROOT / "config.yml"), str(ROOT / "domain.yml"),
                                                      [str(ROOT / "data")])
     data = importer.get_nlu_data()
+    context = ExecutionContext(GraphSchema({}), "bench")
+    tokenizer = JiebaTokenizer.create({**JiebaTokenizer.get_default_config(), **component_config("JiebaTokenizer")},
+                                      LocalModelStorage(storage_dir), Resource("tokens"), context)
+    tokenizer.process_training_data(data)
+    return [e for e in data.intent_examples if e.get(INTENT) and e.get(TEXT)], tokenizer
+
+
+def main() -> None:
+    quiet_rasa_logs()
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.constants import INTENT
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.tfidf_classifier import EVIDENCE, TfidfIntentClassifier
+
+    started = time.monotonic()
     context = ExecutionContext(GraphSchema({}), "calibrate")
     with tempfile.TemporaryDirectory() as tmp:
         storage = LocalModelStorage(Path(tmp))
-        tokenizer = JiebaTokenizer.create({**JiebaTokenizer.get_default_config(),
-                                           **component_config("JiebaTokenizer")},
-                                          storage, Resource("tokens"), context)
-        tokenizer.process_training_data(data)
-        examples = [e for e in data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        examples, _ = tokenized_examples(Path(tmp))
         labels = np.array([e.get(INTENT) for e in examples])
         config = {**TfidfIntentClassifier.get_default_config(), **component_config("TfidfIntentClassifier"),
                   "topics_file": str(ROOT / "data" / "knowledge" / "topics.yml")}

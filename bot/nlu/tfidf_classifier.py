@@ -7,6 +7,8 @@ and unit length — character 1–3-grams of the text and jieba word 1–2-grams
 JiebaTokenizer before it) — so a long story weighs as much as a short question, and a
 class-balanced logistic regression ranks the intents. Measured with bench/nlu_accuracy.py (see
 config.yml); it trains in a minute or two on 2 cores and parses in two to three milliseconds.
+Real questions are stories, so training examples of at least ``long_min_chars`` characters can count
+``long_weight`` times in the fits (config.yml sets 3).
 
 Retrieval intents (``chitchat``, staff ``faq``) are classified by their base name, as DIET does;
 the ResponseSelector after it picks the response.
@@ -137,7 +139,10 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                 # the answer check (bench/calibrate.py): weights of EVIDENCE, bias, and the probability
                 # below which a topic answer is asked back (0 turns the check off)
                 "answer_weights": [-2.72, 4.23, 2.74, 1.6, -1.63], "answer_bias": -0.09,
-                "answer_min_probability": 0.72}
+                "answer_min_probability": 0.72,
+                # training examples of at least ``long_min_chars`` characters (stories, the way real
+                # consultations read) count ``long_weight`` times in both regressions' fits
+                "long_weight": 1.0, "long_min_chars": 40}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  parts: dict[str, Any] | None = None) -> None:
@@ -192,12 +197,13 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         features, second = self._features(examples, fit=True)
         labels = [e.get(INTENT) for e in examples]
+        weights = self._sample_weights(examples)
         main_start, second_start = self._warm_starts(labels)
         # The two models are independent: fitted side by side (the same models; on 2 cores the two
         # fits take ~100 s instead of ~125 s, which is most of a staff publish's training).
         with ThreadPoolExecutor(max_workers=2) as pool:
-            main = pool.submit(warm(self._classifier(), main_start).fit, features, labels)
-            other = (pool.submit(warm(self._classifier(), second_start).fit, second, labels)
+            main = pool.submit(warm(self._classifier(), main_start).fit, features, labels, weights)
+            other = (pool.submit(warm(self._classifier(), second_start).fit, second, labels, weights)
                      if second is not None else None)
             self._model = main.result()
             self._second = other.result() if other is not None else None
@@ -211,6 +217,12 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                     {"chars": self._chars, "words": self._words, "model": self._model,
                      "unigrams": self._unigrams, "second": self._second, "topics": sorted(self._topics)})
         return self._resource
+
+    def _sample_weights(self, examples: list[Message]) -> np.ndarray:
+        """Each example's weight in the fits: ``long_weight`` for a story of at least
+        ``long_min_chars`` characters, else 1 (real questions are mostly stories)."""
+        minimum, weight = int(self._config["long_min_chars"]), float(self._config["long_weight"])
+        return np.array([weight if len(e.get(TEXT) or "") >= minimum else 1.0 for e in examples])
 
     def _warm_starts(self, labels: list[str]) -> tuple[Any, Any]:
         """Where the main and the second regression begin: the model named in ``WARM_START_ENV``
