@@ -3,8 +3,9 @@
 For each variant (options of the classifier over config.yml's, as a Python dict literal) prints the
 first-ranked intent's accuracy in k-fold cross-validation on the training data (all examples, and
 the stories of >= 40 characters alone: no evaluation set is read), then for one fit on all the data
-the first-ranked topic on the held-out tests/nlu/test_set.yml and on the real questions of
-../shared/eval (in-scope topics; measured only, never trained on). The classifier is the project's
+the first-ranked intent on the held-out tests/nlu/test_set.yml (all of it: topics, out of scope, small
+talk) and on the real questions of ../shared/eval (their in-scope topics; measured only, never
+trained on). The classifier is the project's
 component, trained as `rasa train` trains it (both of its regressions, jieba tokens).
 
     .venv/bin/python bench/intent_variants.py "{}" "{'long_weight': 1.0}"   # ~10 min a variant on 2 cores
@@ -29,8 +30,12 @@ STORY_CHARS = 40
 
 
 def first_ranked(classifier, messages) -> list[str]:
-    """The base name of each message's first-ranked intent (``faq/x`` → ``faq``)."""
-    return [str(m.get("intent_ranking")[0]["name"]).split("/")[0] for m in classifier.process(messages)]
+    """The base name of each message's first-ranked intent (``faq/x`` → ``faq``); the messages are
+    read as copies (processing sets the intent, and training examples keep their labels)."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    copies = [Message(data=dict(m.data)) for m in messages]
+    return [str(m.get("intent_ranking")[0]["name"]).split("/")[0] for m in classifier.process(copies)]
 
 
 def main() -> None:
