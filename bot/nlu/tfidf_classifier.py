@@ -8,7 +8,7 @@ JiebaTokenizer before it) — so a long story weighs as much as a short question
 class-balanced logistic regression ranks the intents. Measured with bench/nlu_accuracy.py (see
 config.yml); it trains in a minute or two on 2 cores and parses in two to three milliseconds.
 Real questions are stories, so training examples of at least ``long_min_chars`` characters can count
-``long_weight`` times in the fits (config.yml sets 3).
+``long_weight`` times in the fits (config.yml keeps 1: see the README's "Measured").
 
 Retrieval intents (``chitchat``, staff ``faq``) are classified by their base name, as DIET does;
 the ResponseSelector after it picks the response.

@@ -67,9 +67,9 @@ def test_the_topic_alone_gets_the_overview_and_a_button_gets_the_sub_answer(serv
 
 def test_an_ask_back_button_answers_the_sub_question_the_message_asked(servers: Stack):
     """Unsure of the topic, the bot asks back; the 工伤 button carries the sub-question the story
-    asked (on the way home from work), so pressing it answers that, not the topic's overview."""
+    asked (on the way to work), so pressing it answers that, not the topic's overview."""
     sender = worker()
-    asked = servers.answer(sender, "下班回家的路上摔了一跤")
+    asked = servers.answer(sender, "路上出了车祸，去上班的时候")
     [ask_back] = [m for m in asked if (m.get("custom") or {}).get("clarify")]
     assert "work_injury" in ask_back["custom"]["clarify"]
     payloads = [b["payload"] for m in asked for b in m.get("buttons") or []]
