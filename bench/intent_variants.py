@@ -2,11 +2,11 @@
 
 For each variant (options of the classifier over config.yml's, as a Python dict literal) prints the
 first-ranked intent's accuracy in k-fold cross-validation on the training data (all examples, and
-the stories of >= 40 characters alone: no evaluation set is read), then for one fit on all the data
+its stories alone: no evaluation set is read), then for one fit on all the data
 the first-ranked intent on the held-out tests/nlu/test_set.yml (all of it: topics, out of scope, small
 talk) and on the real questions of ../shared/eval (their in-scope topics; measured only, never
-trained on). The classifier is the project's
-component, trained as `rasa train` trains it (both of its regressions, jieba tokens).
+trained on). The classifier is the project's component, trained as `rasa train` trains it (both of
+its regressions, jieba tokens); a story is what its ``long_min_chars`` says (40).
 
     .venv/bin/python bench/intent_variants.py "{}" "{'long_weight': 1.0}"   # ~10 min a variant on 2 cores
 """
@@ -25,9 +25,6 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import ROOT, TOPIC_IDS, load_nlu_examples, load_real_questions, quiet_rasa_logs  # noqa: E402
 from bench.calibrate import component_config, tokenized_examples  # noqa: E402
-
-STORY_CHARS = 40
-
 
 def first_ranked(classifier, messages) -> list[str]:
     """The base name of each message's first-ranked intent (``faq/x`` → ``faq``); the messages are
@@ -58,7 +55,6 @@ def main() -> None:
         storage = LocalModelStorage(Path(tmp))
         examples, tokenizer = tokenized_examples(Path(tmp))
         labels = np.array([str(e.get(INTENT)).split("/")[0] for e in examples])
-        stories = np.array([len(e.get(TEXT)) >= STORY_CHARS for e in examples])
 
         def tokenized(rows: list[tuple[str, str]]) -> tuple[list[Message], list[str]]:
             messages = [Message(data={TEXT: text}) for text, _ in rows]
@@ -72,6 +68,7 @@ def main() -> None:
             real = None
         base = {**TfidfIntentClassifier.get_default_config(), **component_config("TfidfIntentClassifier"),
                 "topics_file": str(ROOT / "data" / "knowledge" / "topics.yml")}
+        stories = np.array([len(e.get(TEXT)) >= int(base["long_min_chars"]) for e in examples])
         for number, text in enumerate(args.variants):
             started = time.monotonic()
             config = {**base, **ast.literal_eval(text)}
