@@ -208,7 +208,10 @@ def own_project(trained_model, tmp_path_factory, fake_wechat_api):  # type: igno
                       PYTHONPATH=str(ROOT))
 
 
-QUESTION = "疗休养名额怎么申请"  # the model in data/ falls back on it
+# The model in data/ falls back on it (nlu_fallback, no topic near): the inbox collects it with any
+# model. ("疗休养名额怎么申请" was union_assistance 0.47, just below the inbox's 0.5: a model trained
+# a little differently answered it and the test never found its row.)
+QUESTION = "今年疗休养轮到谁去"
 ANSWER = "职工疗休养由本单位工会每年按名额推荐，一线职工优先。请向所在单位工会报名，也可拨打12351咨询。"
 
 
