@@ -34,6 +34,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.knowledge.subs import OVERVIEW, SUB_ENTITY, SUB_GUESS_ENTITY
+from bot.nlu.fast_tfidf import transform as tfidf
 from bot.nlu.model_files import load_joblib, save_joblib
 from bot.nlu.tfidf_classifier import Probabilities, _tokens, word_ngrams
 
@@ -63,7 +64,7 @@ class TopicSubs:
         return {**self.__dict__, "_probabilities": None}  # rebuilt on first use, not saved twice
 
     def rank(self, text: str, tokens: list[str]) -> list[tuple[str, float]]:
-        features = hstack([self.chars.transform([text]), self.words.transform([tokens])]).tocsr()
+        features = hstack([tfidf(self.chars, [text]), tfidf(self.words, [tokens])]).tocsr()
         if getattr(self, "_probabilities", None) is None:
             self._probabilities = Probabilities(self.model)
         row = self._probabilities(features)[0]

@@ -51,6 +51,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.knowledge.topics import load_topics
+from bot.nlu.fast_tfidf import transform as tfidf
 from bot.nlu.model_files import load_joblib, save_joblib
 from bot.nlu.warm_start import WARM_START_ENV, feature_names, parts_in, start_from, warm
 
@@ -180,8 +181,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             unigrams = self._unigrams.fit_transform(texts) if self._unigrams is not None else None
         else:
             assert self._chars is not None and self._words is not None
-            chars, words = self._chars.transform(texts), self._words.transform(tokens)
-            unigrams = self._unigrams.transform(texts) if self._unigrams is not None else None
+            chars, words = tfidf(self._chars, texts), tfidf(self._words, tokens)
+            unigrams = tfidf(self._unigrams, texts) if self._unigrams is not None else None
         second = hstack([unigrams, words]).tocsr() if unigrams is not None else None
         return hstack([chars, words]).tocsr(), second
 
@@ -318,5 +319,5 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         if start is None or self._chars is None or self._words is None or self._probabilities is None:
             return None
         tokens = [t.text for t in message.get(TOKENS_NAMES[TEXT]) or [] if t.start >= start]
-        features = hstack([self._chars.transform([text[start:]]), self._words.transform([tokens])]).tocsr()
+        features = hstack([tfidf(self._chars, [text[start:]]), tfidf(self._words, [tokens])]).tocsr()
         return self._probabilities(features)[0]
