@@ -12,7 +12,7 @@ all 183 were identical, 4.7-5.8 ms a prediction before, 1.4-2.8 ms after (7 Dec;
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text, Tuple
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.policies.memoization import AugmentedMemoizationPolicy
 from rasa.core.policies.policy import PolicyPrediction
@@ -37,24 +37,14 @@ class _StateTracker(DialogueStateTracker):
 
 def state_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
     """``tracker``'s conversation without the slots no state reads (the same tracker when all
-    slots influence the conversation). The last copy is kept for the next call while that tracker
-    has not changed."""
-    global _last
+    slots influence the conversation)."""
     slots = [slot for slot in tracker.slots.values() if slot.influence_conversation]
     if len(slots) == len(tracker.slots):
         return tracker
-    key = (len(tracker.events), tracker.events[-1] if tracker.events else None)
-    if _last is not None and _last[0] is tracker and _last[1][0] == key[0] and _last[1][1] is key[1]:
-        return _last[2]
     copy = _StateTracker(tracker.sender_id, slots, tracker._max_event_history, is_rule_tracker=tracker.is_rule_tracker)
     for event in tracker.events:
         copy.update(event)
-    # The tracker itself is held, so no other tracker can take its id while this copy is kept.
-    _last = (tracker, key, copy)
     return copy
-
-
-_last: Optional[Tuple[DialogueStateTracker, Tuple[int, Any], DialogueStateTracker]] = None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
@@ -65,4 +55,3 @@ class FollowUpMemoizationPolicy(AugmentedMemoizationPolicy):
                                      rule_only_data: Optional[Dict[Text, Any]] = None,
                                      **kwargs: Any) -> PolicyPrediction:
         return super().predict_action_probabilities(state_tracker(tracker), domain, rule_only_data, **kwargs)
-
