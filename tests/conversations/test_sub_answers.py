@@ -69,7 +69,7 @@ def test_an_ask_back_button_answers_the_sub_question_the_message_asked(servers: 
     """Unsure of the topic, the bot asks back; the 工伤 button carries the sub-question the story
     asked (on the way to work), so pressing it answers that, not the topic's overview."""
     sender = worker()
-    asked = servers.answer(sender, "路上出了车祸，去上班的时候")
+    asked = servers.answer(sender, "我老公下夜班骑摩托车回家，在路口跟货车相撞，住院了，厂里说路上出事不归他们管")
     [ask_back] = [m for m in asked if (m.get("custom") or {}).get("clarify")]
     assert "work_injury" in ask_back["custom"]["clarify"]
     payloads = [b["payload"] for m in asked for b in m.get("buttons") or []]
