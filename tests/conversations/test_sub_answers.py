@@ -66,10 +66,11 @@ def test_the_topic_alone_gets_the_overview_and_a_button_gets_the_sub_answer(serv
 
 
 def test_an_ask_back_button_answers_the_sub_question_the_message_asked(servers: Stack):
-    """Unsure of the topic, the bot asks back; the 工伤 button carries the sub-question the story
-    asked (on the way home from a night shift), so pressing it answers that, not the topic's overview."""
+    """Unsure of the topic (work injury or sick leave), the bot asks back; the 工伤 button carries the
+    sub-question the story asked (a fall on the way to work), so pressing it answers that, not the
+    topic's overview."""
     sender = worker()
-    asked = servers.answer(sender, "我老公下夜班骑摩托车回家，在路口跟货车相撞，住院了，厂里说路上出事不归他们管")
+    asked = servers.answer(sender, "早上去厂里的路上摔了，膝盖肿了请了三天假，主管说要扣全勤还算旷工")
     [ask_back] = [m for m in asked if (m.get("custom") or {}).get("clarify")]
     assert "work_injury" in ask_back["custom"]["clarify"]
     payloads = [b["payload"] for m in asked for b in m.get("buttons") or []]
