@@ -1,7 +1,8 @@
 """Follow-ups on the topic just answered: the amounts, the next steps, "and if …?".
 
 ``action_followup`` answers "那能赔多少？", "那我该怎么办？" and elliptical questions ("要是公司
-不同意呢") for the topic of the bot's last answer (bot/followups.py): the work-injury amounts,
+不同意呢") for the topic of the bot's last answer (bot/followups.py), or for the one topic that a "how
+much" or "what now" names itself ("那被辞退了能赔多少"): the work-injury amounts,
 the region's minimum wage, the worker's own calculation, the topic's sub-answer the model guessed for
 an unsure message, or the topic's next steps. Without a topic it asks back like an unclear message.
 Every reply carries the topic's tag.
@@ -20,7 +21,7 @@ from bot.calculate.dialogue import fresh_values
 from bot.calculate.kinds import CALC_SLOTS, Kind, Slot
 from bot.clarify import sub_guesses
 from bot.followups import (AMOUNT_KINDS, FOLLOWUP_INTENTS, INJURY_TOPICS, followup_intent, last_topic, load_cues,
-                           ranked_intents)
+                           named_topic, ranked_intents)
 from bot.knowledge.generate import folded
 from bot.knowledge.subs import Sub, all_subs, render_sub, sub_tag
 from bot.knowledge.topics import topic_tag
@@ -36,7 +37,8 @@ class ActionFollowup(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        topic = last_topic(tracker.events)
+        # the topic the message names ("那被辞退了能赔多少"), else the one just answered
+        topic = named_topic(tracker.latest_message) or last_topic(tracker.events)
         if topic in services.topics():
             events = await self._answer(dispatcher, tracker, domain, topic)
         else:  # nothing answered yet: which topic?

@@ -15,6 +15,7 @@ import yaml
 
 from bot.calculate.kinds import Kind
 from bot.config import PROJECT_ROOT
+from bot.knowledge.signals import mentioned_topics
 
 CUES_PATH = PROJECT_ROOT / "data" / "knowledge" / "followups.yml"
 # 工伤保险条例: an occupational disease is handled as a work injury (its amounts are the same).
@@ -24,6 +25,9 @@ AMOUNT_KINDS = frozenset({Kind.ECONOMIC_COMPENSATION, Kind.DOUBLE_WAGES, Kind.OV
 
 
 FOLLOWUP_INTENTS = frozenset({"ask_amount", "ask_next_steps", "ask_what_if"})
+# Follow-ups that may name their own topic ("那被辞退了能赔多少" after a wage answer). "那要是…呢"
+# does not: "那要是工伤呢" after a dismissal answer still asks about the dismissal.
+NAMING_INTENTS = frozenset({"ask_amount", "ask_next_steps"})
 # A message this short right after an answer, with that answer's topic among the model's three
 # best-ranked topics, is taken as a follow-up on it rather than asked back.
 SHORT_FOLLOWUP_CHARS = 30
@@ -47,6 +51,16 @@ def followup_intent(parse: Mapping[str, Any], topic: str | None = None) -> str |
     if topic is not None and len(ranked) > 1 and ranked[0] == topic and ranked[1] in FOLLOWUP_INTENTS:
         return ranked[1]
     return None
+
+
+def named_topic(parse: Mapping[str, Any]) -> str | None:
+    """The one topic a "how much" or "what now" message names by its signal words
+    (data/knowledge/signals.yml): "那被辞退了能赔多少" is about dismissal whatever was answered before
+    it, and "被辞退了能赔多少钱" needs no earlier answer. None when it names none, or several."""
+    if followup_intent(parse) not in NAMING_INTENTS:
+        return None
+    named = mentioned_topics(parse.get("text") or "")
+    return named[0] if len(named) == 1 else None
 
 
 def continues_topic(parse: Mapping[str, Any], topic: str | None, cues: Cues) -> bool:

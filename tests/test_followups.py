@@ -1,7 +1,7 @@
 """What the bot takes as the topic just answered, and which unclear messages follow up on it."""
 from __future__ import annotations
 
-from bot.followups import Cues, continues_topic, followup_intent, last_topic, load_cues
+from bot.followups import Cues, continues_topic, followup_intent, last_topic, load_cues, named_topic
 
 
 def bot(text: str, topic: str | None = None) -> dict:
@@ -70,6 +70,18 @@ def test_unsure_between_the_topic_just_answered_and_a_follow_up_it_is_the_follow
     assert followup_intent(unsure) is None
     # the topic first and another topic second: no follow-up intent to take
     assert followup_intent(parse("那这个呢", "work_injury", "sick_leave"), "work_injury") is None
+
+
+def test_a_how_much_or_what_now_that_names_one_topic_is_about_that_topic():
+    assert named_topic(parse("那被辞退了能赔多少钱", "ask_amount", "wage_arrears")) == "dismissal_compensation"
+    assert named_topic(parse("工伤了现在第一步找谁", "ask_next_steps")) == "work_injury"
+    # it names no topic, or two: the topic just answered decides, as before
+    assert named_topic(parse("那能赔多少", "ask_amount")) is None
+    assert named_topic(parse("被辞退了社保也没交，能赔多少", "ask_amount")) is None
+    # "那要是…呢" names a case of the topic just answered, not a new topic
+    assert named_topic(parse("那要是工伤呢", "ask_what_if")) is None
+    # a topic question is answered by its topic, not taken as a follow-up
+    assert named_topic(parse("被辞退了怎么赔", "dismissal_compensation", "ask_amount")) is None
 
 
 def test_the_injury_amounts_say_who_pays_when_the_employer_bought_no_insurance():
