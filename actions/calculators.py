@@ -267,7 +267,9 @@ class ValidateCalcForm(FormValidationAction):
         if retries > MAX_RETRIES:
             dispatcher.utter_message(response="utter_calc_given_up")
             return [SlotSet(Slot.KIND, None), SlotSet(RETRIES, 0), SlotSet("requested_slot", None)]
-        dispatcher.utter_message(response="utter_calc_not_understood")
+        # "那能赔多少" while a number is asked: the answer to it is what the amount needs
+        asks_amount = latest_intent(tracker) == "ask_amount"
+        dispatcher.utter_message(response="utter_calc_amount_needs" if asks_amount else "utter_calc_not_understood")
         return [SlotSet(RETRIES, retries)]
 
 

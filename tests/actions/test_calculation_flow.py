@@ -103,6 +103,14 @@ def test_without_numbers_the_rule_and_an_offer_then_the_form_can_be_left(servers
     assert "合同期限" not in said(servers, sender, "谢谢")            # the form is gone
 
 
+def test_how_much_while_a_number_is_asked_says_the_answer_is_needed_for_it(servers: Stack):
+    sender = new_worker()
+    assert "干了多久" in said(servers, sender, "被辞退了能赔多少钱")        # names its topic: the compensation
+    again = said(servers, sender, "那能赔多少")
+    assert "能拿多少要按你的情况算" in again and "干了多久" in again and "没看懂" not in again
+    assert "月工资" in said(servers, sender, "三年")                    # the answer counts: the next question
+
+
 def test_a_bare_number_answers_the_question_and_nonsense_is_asked_again(servers: Stack):
     sender = new_worker()
     assert "合同期限" in said(servers, sender, '/calculate{"calc_kind": "max_probation"}')
