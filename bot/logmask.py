@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 
 from bot.complaints import MOBILE_RE
 
@@ -52,4 +53,9 @@ def install() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
+    # Python warnings go to stderr past every logging record; Rasa's warns with the worker's
+    # whole message ("Failed to parse arguments in line '/…'"). As records they are masked too.
+    logging.captureWarnings(True)
+    # That one repeats a typed "/…" message whole, names included: not worth a line.
+    warnings.filterwarnings("ignore", message="Failed to parse arguments in line")
     _installed = True

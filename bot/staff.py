@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from bot.payloads import pressed
 from bot.channels.common import replies
 from bot.rasa_client import RasaClient, RasaRequestFailed, RasaUnavailable
-from bot.storage.models import Handoff
+from bot.storage.models import Handoff, HandoffStatus
 from bot.storage.services import HandoffService
 
 logger = logging.getLogger(__name__)
@@ -49,15 +49,21 @@ class StaffDesk:
     def show(self, handoff_id: int) -> Handoff:
         """The handoff with every message the worker wrote while the bot was paused."""
         handoff = self.handoffs.get(handoff_id)
+        if handoff.status == HandoffStatus.RESOLVED.value:
+            return handoff  # what the worker wrote later belongs to no handoff, or to a newer one
+        return self.handoffs.get(handoff_id) if self._sync(handoff) else handoff
+
+    def _sync(self, handoff: Handoff) -> bool:
+        """Store what the worker wrote during this handoff's pause; whether anything was read."""
         try:
             tracker = self.rasa.tracker(handoff.sender_id)
         except RasaUnavailable:
-            logger.warning("handoff %s shown without syncing: rasa unavailable", handoff_id)
-            return handoff
+            logger.warning("handoff %s not synced: rasa unavailable", handoff.id)
+            return False
         messages = worker_messages_since_pause(tracker.get("events") or [])
         if messages:
-            self.handoffs.add_worker_messages(handoff_id, messages)
-        return self.handoffs.get(handoff_id)
+            self.handoffs.add_worker_messages(handoff.id, messages)
+        return bool(messages)
 
     def claim(self, handoff_id: int, username: str) -> Handoff:
         """Claim; the worker is told who took the conversation (not again when it was theirs already)."""
@@ -108,6 +114,7 @@ class StaffDesk:
     def resolve(self, handoff_id: int, username: str) -> Handoff:
         """Hand the conversation back: the bot resumes, tells the worker, asks for a rating."""
         handoff = self.handoffs.check_may_resolve(handoff_id, username)
+        self._sync(handoff)  # the worker's last words stay with the handoff; later ones do not join it
         # Rasa first: if it cannot resume, nothing changes and the staff member can retry.
         self.rasa.resume(handoff.sender_id)
         resolved = self.handoffs.resolve(handoff_id, username)
@@ -129,10 +136,15 @@ def transfer_notice(name: str, to_a_person: bool) -> str:
 
 
 def worker_messages_since_pause(events: Sequence[dict[str, Any]]) -> list[tuple[str, float]]:
-    """User messages after the latest pause (the bot stays silent on those); a button by its title."""
+    """User messages after the latest pause while it lasts (the bot stays silent on those); a
+    button by its title. None when the conversation was resumed since, or never paused."""
     titled = list(pressed(events))
-    start = 0
+    start = None
     for index, (event, _) in enumerate(titled):
         if event.get("event") == "pause":
             start = index + 1
+        elif event.get("event") == "resume":
+            start = None
+    if start is None:
+        return []
     return [(text, float(e["timestamp"])) for e, text in titled[start:] if e.get("event") == "user" and text]

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
 import time
 import uuid
+from pathlib import Path
 
 import requests
 
@@ -30,10 +34,32 @@ def test_installed_masking_applies_to_every_record_above_debug(caplog):
     assert PHONE in debug.getMessage()
 
 
+def test_python_warnings_are_masked_and_rasas_echo_of_a_typed_command_is_dropped():
+    """Warnings bypass logging unless captured; Rasa warns with the whole text of a worker's
+    message that starts with "/". Run in a fresh interpreter: pytest records warnings itself."""
+    script = textwrap.dedent(f"""
+        import logging, warnings
+        from bot import logmask
+        logmask.install()
+        logging.basicConfig(level=logging.INFO)
+        from rasa.shared.core.domain import Domain
+        from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+        from rasa.shared.nlu.training_data.message import Message
+        warnings.warn("a library warns about {PHONE}")
+        YAMLStoryReader.unpack_regex_message(Message(data={{"text": "/我叫王小明，电话{PHONE}"}}),
+                                             domain=Domain.from_yaml("version: '3.1'\\nintents: [greet]\\n"))
+        """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "a library warns about 137****1111" in done.stderr
+    assert PHONE not in done.stderr and "王小明" not in done.stderr
+
+
 def test_a_full_run_of_conversations_leaves_no_phone_or_id_number_in_any_log(stack: Stack):
     sender = uuid.uuid4().hex
     for text in ("我要投诉", "宏达电子厂", "苏州", "/wage_arrears", f"拖欠工资，我身份证{ID_NUMBER}", "上个月", "1", PHONE,
-                 "同意", "确认提交", f"我的电话是{PHONE}，转人工"):
+                 "同意", "确认提交", f"/我的电话是{PHONE}，身份证{ID_NUMBER}", f"我的电话是{PHONE}，转人工"):
         stack.say(sender, text)
     stack.say(uuid.uuid4().hex, f"{ID_NUMBER} {PHONE} 这是我的身份证和电话，工伤怎么认定")
     stack.say(uuid.uuid4().hex, "删除我的数据")

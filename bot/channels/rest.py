@@ -1,8 +1,8 @@
 """Rasa's REST and callback channels behind a guard.
 
 Before a message reaches the model the guard answers on its own: a body that is not a JSON
-object with string ``sender`` and ``message`` (a sender with control characters or a lone
-surrogate, ``metadata`` that is not an object) → 400; an empty, oversized or unreadable
+object with string ``sender`` and ``message`` (a sender of other characters than ASCII letters,
+digits and ``_.~:-``, ``metadata`` that is not an object) → 400; an empty, oversized or unreadable
 (NUL, lone surrogate) message → the channel's reply (200, nothing processed); a sender over
 the rate limit → 429 with a reply saying the message was not processed. A client may not choose another channel's name
 (``input_channel``): replies of staff go to the channel the worker really used. A typed Rasa
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.callback import CallbackInput
@@ -33,7 +34,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import as_words, clean, problem_with, replies
+from bot.channels.common import as_words, problem_with, replies
 from bot.channels.ratelimit import limiter
 from bot.channels.waiting import acknowledging
 
@@ -41,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 MAX_SENDER_CHARS = 128
+# Characters a URL path carries as they are: the console's replies to a worker address the
+# conversation by URL, and Rasa's router does not decode "%XX", so an escaped sender would name
+# another conversation.
+SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.~:-]+")
 
 
 def guard_turns(on_new_message: OnNewMessage) -> OnNewMessage:
@@ -68,7 +73,9 @@ class _Guard:
         self.expected = f"Bearer {token}".encode("utf-8")
 
     async def __call__(self, request: Request) -> HTTPResponse | None:
-        if request.method != "POST" or not request.path.endswith("/webhook"):
+        # Every request but a read is guarded, whatever its path: Sanic also routes "/webhook/"
+        # to the webhook.
+        if request.method in ("GET", "HEAD", "OPTIONS"):
             return None
         given = (request.headers.get("authorization") or "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self.expected):
@@ -96,12 +103,12 @@ class _Guard:
 
 
 def _well_formed(body: object) -> bool:
-    """A JSON object; ``sender`` a short clean string; ``message`` a string or absent;
-    ``metadata`` an object or absent."""
+    """A JSON object; ``sender`` a short string of URL-safe characters; ``message`` a string or
+    absent; ``metadata`` an object or absent."""
     if not isinstance(body, dict):
         return False
     sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
-    return (isinstance(sender, str) and bool(sender.strip()) and len(sender) <= MAX_SENDER_CHARS and clean(sender)
+    return (isinstance(sender, str) and len(sender) <= MAX_SENDER_CHARS and SENDER_PATTERN.fullmatch(sender) is not None
             and (text is None or isinstance(text, str)) and (metadata is None or isinstance(metadata, dict)))
 
 

@@ -17,7 +17,7 @@ from bot.console.deps import local_time, say, services
 from bot.console.labels import channel_label, shown_text
 from bot.console.slots import collected, consented_phone
 from bot.payloads import pressed
-from bot.storage.accounts import Scope, unit_tree
+from bot.storage.accounts import Scope, scope_of, unit_tree
 from bot.storage.complaint_desk import ComplaintDesk
 from bot.storage.errors import StorageUnavailable
 from bot.storage.models import Handoff, HandoffMessage, HandoffStatus, MessageRole, Role, utcnow
@@ -50,12 +50,20 @@ def _scope() -> Scope:
 
 
 def _visible(handoff_id: int, sync: bool = False) -> Handoff:
-    """The handoff if the user's units cover it; another unit's handoff looks like a missing one."""
+    """The handoff if the user may read it; otherwise it looks like a missing one.
+
+    The user's units must cover it; a resolved one is read by supervisors and by the staff member
+    who handled it (as on the escalations page), not by every colleague. Checked before the
+    worker's new messages are synced into it.
+    """
     desk = services().desk
-    handoff = desk.show(handoff_id) if sync else desk.handoffs.get(handoff_id)
+    handoff = desk.handoffs.get(handoff_id)
     if not _scope().contains(handoff.org_unit_id):
         abort(404)
-    return handoff
+    if (handoff.status == HandoffStatus.RESOLVED.value and not current_user.can(Role.SUPERVISOR)
+            and handoff.claimed_by_id != current_user.id):
+        abort(404)
+    return desk.show(handoff_id) if sync else handoff
 
 
 def _row(handoff: Handoff, now, latest: str | None) -> dict:  # type: ignore[no-untyped-def]
@@ -130,7 +138,7 @@ def _warnings() -> list[dict]:
 def detail(handoff_id: int):  # type: ignore[no-untyped-def]
     handoff = _visible(handoff_id, sync=True)
     transfer = TransferForm()
-    transfer.target.choices = _transfer_choices()
+    transfer.target.choices = _transfer_choices(handoff)
     earlier, since = _transcript(handoff)
     scope = _scope()
     complaints, elsewhere = ComplaintDesk(services().db).of_worker(handoff.sender_id, scope)
@@ -216,9 +224,9 @@ def note(handoff_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/handoffs/<int:handoff_id>/transfer")
 @requires(Role.STAFF)
 def transfer(handoff_id: int):  # type: ignore[no-untyped-def]
-    _visible(handoff_id)
+    handoff = _visible(handoff_id)
     form = TransferForm()
-    form.target.choices = _transfer_choices()
+    form.target.choices = _transfer_choices(handoff)
     target = form.target.data or ""
     if not form.validate_on_submit() or target not in {value for value, _ in form.target.choices}:
         flash(say("transfer_invalid"), "error")
@@ -246,11 +254,14 @@ def resolve(handoff_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("handoffs.queue"))
 
 
-def _transfer_choices() -> list[tuple[str, str]]:
-    """Colleagues the user works with, and every unit (a case may need another district)."""
+def _transfer_choices(handoff: Handoff) -> list[tuple[str, str]]:
+    """Colleagues the user works with who can reach the handoff's unit, and every unit (a case may
+    need another district)."""
     svc = services().accounts
+    units = svc.units()
     people = [(f"staff:{u.username}", say("transfer_to_staff", name=u.display_name))
-              for u in svc.colleagues(_scope()) if u.username != current_user.username]
+              for u in svc.colleagues(_scope()) if u.username != current_user.username
+              and scope_of(units, u.org_unit_id).contains(handoff.org_unit_id)]
     units = [(f"unit:{n.id}", say("transfer_to_unit", name="\u3000" * n.depth + n.name))
              for n in unit_tree(svc.units())]
     return people + units

@@ -311,6 +311,10 @@ class HandoffService:
                 colleague = StaffRepository(session).by_username(to_staff)
                 if colleague is None or not colleague.active:
                     raise StaffNotFound(to_staff)
+                units = session.scalars(select(OrgUnit)).all()
+                if not scope_of(units, colleague.org_unit_id).contains(handoff.org_unit_id):
+                    # they would be named to the worker but could neither see nor answer it
+                    raise InvalidTransition("handoff", handoff.status, "transfer outside the colleague's units")
                 handoff.status, handoff.claimed_by_id = HandoffStatus.CLAIMED.value, colleague.id
                 handoff.claimed_at = handoff.claimed_at or self.clock()
                 detail: dict = {"to_staff": to_staff}

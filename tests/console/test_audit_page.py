@@ -26,13 +26,13 @@ def test_actions_objects_and_details_read_in_chinese_with_display_names(app, cli
         services().accounts.update("staff", "admin", role="supervisor")
         services().accounts.add_unit("宏达电子厂工会", parent="朝阳区工会", employers=["宏达电子厂"], actor="admin")
         handoff = open_handoff(services().handoffs, "w-audit", region="朝阳")
-    post(clients["supervisor"], f"/console/handoffs/{handoff.id}/transfer", target="staff:haidian")
+    post(clients["supervisor"], f"/console/handoffs/{handoff.id}/transfer", target="staff:staff")
     html = clients["admin"].get("/console/audit").get_data(as_text=True)
     table = rows(html)
     assert ["赵管理员", "修改账号", "账号 李干事", "角色：主管"] == table_row(table, "修改账号")[1:]
     assert table_row(table, "新建单位")[1:4] == ["赵管理员", "新建单位", table_row(table, "新建单位")[3]]
     assert "名称：宏达电子厂工会" in table_row(table, "新建单位")[4] and "上级单位：朝阳区工会" in table_row(table, "新建单位")[4]
-    assert table_row(table, "转交")[1:] == ["王主任", "转交", f"转人工 #{handoff.id}", "转给同事：孙干事"]
+    assert table_row(table, "转交")[1:] == ["王主任", "转交", f"转人工 #{handoff.id}", "转给同事：李干事"]
     opened = table_row(table, "转人工")
     assert opened[1] == "职工" and "原因：职工要求转人工" in opened[4] and "级别：一般" in opened[4]
     detail = html.split('<table class="list" id="audit">', 1)[1]

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.console.deps import services
+from bot.storage.errors import InvalidTransition
 from bot.storage.models import AuditEntry, Priority
 from bot.storage.services import HandoffRequest
 from tests.console.conftest import PASSWORD, login, open_handoff, post
@@ -200,3 +203,63 @@ def test_a_colleague_cannot_transfer_or_resolve_a_handoff_someone_else_claimed(a
     post(clients["supervisor"], f"/console/handoffs/{handoff.id}/resolve")
     with app.app_context():
         assert services().handoffs.get(handoff.id).status == "resolved"
+
+
+def test_a_resolved_handoff_keeps_what_was_said_during_it_and_nothing_later(app, clients, rasa):
+    """The worker's later chat with the bot, and a newer handoff to another unit, stay out of it."""
+    handoff = _open(app, "w-later", region="朝阳")
+    client = clients["staff"]
+    t0 = time.time() - 1000
+    rasa.events["w-later"] = [
+        {"event": "user", "text": "我要找人工", "timestamp": t0},
+        {"event": "pause", "timestamp": t0 + 1},
+        {"event": "user", "text": "老板三个月没发工资", "timestamp": t0 + 5}]
+    post(client, f"/console/handoffs/{handoff.id}/claim")
+    post(client, f"/console/handoffs/{handoff.id}/resolve")  # the last words are kept on resolving
+    rasa.events["w-later"] += [
+        {"event": "resume", "timestamp": t0 + 10},
+        {"event": "user", "text": "我怀孕了会不会被辞退", "timestamp": t0 + 500},
+        {"event": "user", "text": "我在海淀，转人工", "timestamp": t0 + 600},
+        {"event": "pause", "timestamp": t0 + 601},
+        {"event": "user", "text": "只对海淀工会说的事", "timestamp": t0 + 650}]
+    newer = _open(app, "w-later", region="海淀", said="我在海淀，转人工")
+    assert newer.id != handoff.id
+    page = client.get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
+    texts = [m["text"] for m in client.get(f"/console/handoffs/{handoff.id}/messages.json").get_json()["messages"]]
+    assert "老板三个月没发工资" in page and "老板三个月没发工资" in texts
+    for later in ("我怀孕了会不会被辞退", "只对海淀工会说的事"):
+        assert later not in page and later not in texts
+    assert client.get(f"/console/handoffs/{newer.id}").status_code == 404
+    assert "只对海淀工会说的事" in clients["haidian"].get(f"/console/handoffs/{newer.id}").get_data(as_text=True)
+
+
+def test_a_resolved_handoff_is_read_by_whoever_handled_it_and_supervisors_not_by_every_colleague(app, clients):
+    with app.app_context():
+        services().accounts.add("staff2", "周干事", "staff", "朝阳区工会", password=PASSWORD)
+    colleague = app.test_client()
+    assert login(colleague, "staff2").status_code == 302
+    handoff = _open(app, "w-closed", employer="星光电子厂", said="我被打了")
+    assert colleague.get(f"/console/handoffs/{handoff.id}").status_code == 200  # open: anyone may take it
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/claim")
+    post(clients["staff"], f"/console/handoffs/{handoff.id}/resolve")
+    for path in ("", "/messages.json"):
+        assert colleague.get(f"/console/handoffs/{handoff.id}{path}").status_code == 404, path
+        assert clients["staff"].get(f"/console/handoffs/{handoff.id}{path}").status_code == 200, path
+        assert clients["supervisor"].get(f"/console/handoffs/{handoff.id}{path}").status_code == 200, path
+        assert clients["haidian"].get(f"/console/handoffs/{handoff.id}{path}").status_code == 404, path
+
+
+def test_a_handoff_goes_only_to_colleagues_who_can_see_its_unit(app, clients, rasa):
+    """A root supervisor's colleagues include other districts' staff, who could not open it."""
+    handoff = _open(app, "w-far", region="朝阳")
+    client = clients["supervisor"]
+    post(client, f"/console/handoffs/{handoff.id}/claim")
+    page = client.get(f"/console/handoffs/{handoff.id}").get_data(as_text=True)
+    assert "staff:staff" in page and "staff:haidian" not in page
+    post(client, f"/console/handoffs/{handoff.id}/transfer", target="staff:haidian")
+    with app.app_context():
+        kept = services().handoffs.get(handoff.id)
+    assert kept.claimed_by.username == "supervisor"
+    assert rasa.sent("w-far") == ["工会的王主任已接入，接下来会在这个对话里直接回复你。"]  # nobody named to the worker
+    with app.app_context(), pytest.raises(InvalidTransition):
+        services().handoffs.transfer(handoff.id, "supervisor", to_staff="haidian")
