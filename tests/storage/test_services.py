@@ -240,6 +240,7 @@ def test_claim_reply_resolve_rate(db):
 def test_only_the_claimer_or_a_supervisor_may_transfer_or_resolve_a_claimed_handoff(db):
     staffed(db)
     AccountService(db).add("zhao", "赵主任", "supervisor", "市总工会")
+    AccountService(db).add("zhou", "周干事", "staff", "市总工会")
     service = HandoffService(db)
     unit = AccountService(db).units()[1].id
     handoff = service.open(HandoffRequest("w", "socketio", "requested"))
@@ -252,7 +253,10 @@ def test_only_the_claimer_or_a_supervisor_may_transfer_or_resolve_a_claimed_hand
             refused()
     kept = service.get(handoff.id)
     assert (kept.status, kept.claimed_by.username, kept.org_unit_id) == ("claimed", "li", None)
-    assert service.transfer(handoff.id, "li", to_staff="wang").claimed_by.username == "wang"
+    # Not to a colleague whose units do not cover it (区工会 does not see unrouted work): they could not open it.
+    with pytest.raises(InvalidTransition):
+        service.transfer(handoff.id, "li", to_staff="wang")
+    assert service.transfer(handoff.id, "li", to_staff="zhou").claimed_by.username == "zhou"
     assert service.resolve(handoff.id, "zhao").status == "resolved"  # a supervisor may
     # An unclaimed handoff is anyone's to pass on.
     second = service.open(HandoffRequest("w2", "socketio", "requested"))
