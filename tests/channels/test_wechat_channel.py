@@ -216,11 +216,17 @@ async def test_numbered_options_map_digits_back_to_buttons(harness: Harness) -> 
 
 # -- timing: slow and long answers through the customer-service API -----------------------------
 async def sent_through_api(fake_api: FakeWeChatApi, user: str) -> list[str]:
-    """What reached ``user`` through the API, once something has (within 5 s)."""
+    """What reached ``user`` through the API, once something has (within 5 s) and nothing more has
+    come for half a second: a long answer goes out piece by piece."""
     for _ in range(50):
         if fake_api.messages_to(user):
             break
         await asyncio.sleep(0.1)
+    seen, quiet_since = len(fake_api.messages_to(user)), time.monotonic()
+    while time.monotonic() - quiet_since < 0.5:
+        await asyncio.sleep(0.1)
+        if len(fake_api.messages_to(user)) != seen:
+            seen, quiet_since = len(fake_api.messages_to(user)), time.monotonic()
     return fake_api.messages_to(user)
 
 
