@@ -258,10 +258,10 @@ def _transfer_choices(handoff: Handoff) -> list[tuple[str, str]]:
     """Colleagues the user works with who can reach the handoff's unit, and every unit (a case may
     need another district)."""
     svc = services().accounts
-    units = svc.units()
+    all_units = svc.units()
     people = [(f"staff:{u.username}", say("transfer_to_staff", name=u.display_name))
               for u in svc.colleagues(_scope()) if u.username != current_user.username
-              and scope_of(units, u.org_unit_id).contains(handoff.org_unit_id)]
+              and scope_of(all_units, u.org_unit_id).contains(handoff.org_unit_id)]
     units = [(f"unit:{n.id}", say("transfer_to_unit", name="\u3000" * n.depth + n.name))
-             for n in unit_tree(svc.units())]
+             for n in unit_tree(all_units)]
     return people + units
