@@ -70,7 +70,7 @@ def test_an_ask_back_button_answers_the_sub_question_the_message_asked(servers: 
     sub-question the story asked (a fall on the way to work), so pressing it answers that, not the
     topic's overview."""
     sender = worker()
-    asked = servers.answer(sender, "早上去厂里的路上摔了，膝盖肿了请了三天假，主管说要扣全勤还算旷工")
+    asked = servers.answer(sender, "下班回家路上摔了一跤，脚崴了请了两天假，主管说要扣全勤还算旷工")
     [ask_back] = [m for m in asked if (m.get("custom") or {}).get("clarify")]
     assert "work_injury" in ask_back["custom"]["clarify"]
     payloads = [b["payload"] for m in asked for b in m.get("buttons") or []]
